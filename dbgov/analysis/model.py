@@ -1,0 +1,222 @@
+"""The result types of the analysis. Plain dataclasses, serialisable with ``asdict``.
+
+These are the contract between the analysis core and everything that consumes it
+(report rendering, governance storage, rehearsals). Field names appear in the JSON
+report schema (dbgov/schemas/plan.schema.json): change them only with a schema bump.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    """How much attention a finding needs, from DESIGN.md's safety classes."""
+
+    INFO = "info"  # safe; shown for context
+    WARNING = "warning"  # convention / advice; never blocks
+    CARE = "requires-care"  # a reviewer must approve
+    PLAN = "never-without-a-plan"  # a reviewer must approve an explicit plan
+    ERROR = "error"  # dbgov could not analyse it; a human must look
+
+    @property
+    def needs_review(self) -> bool:
+        return self in (Severity.CARE, Severity.PLAN, Severity.ERROR)
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {
+    Severity.INFO: 0,
+    Severity.WARNING: 1,
+    Severity.CARE: 2,
+    Severity.PLAN: 3,
+    Severity.ERROR: 4,
+}
+
+
+class LockLevel(str, enum.Enum):
+    """PostgreSQL table-level lock modes, weakest first (docs: explicit-locking)."""
+
+    ACCESS_SHARE = "ACCESS SHARE"
+    ROW_SHARE = "ROW SHARE"
+    ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+    SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+    SHARE = "SHARE"
+    SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+    EXCLUSIVE = "EXCLUSIVE"
+    ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+
+    @property
+    def rank(self) -> int:
+        return list(LockLevel).index(self)
+
+    @property
+    def blocks_writes(self) -> bool:
+        return self.rank >= LockLevel.SHARE.rank
+
+    @property
+    def blocks_reads(self) -> bool:
+        return self is LockLevel.ACCESS_EXCLUSIVE
+
+
+@dataclass(frozen=True)
+class TableLock:
+    """One lock a statement takes on one relation."""
+
+    table: str  # as written, schema-qualified when the SQL qualifies it
+    lock: LockLevel
+    # True when the statement rewrites the whole table (new relfilenode)
+    rewrites: bool = False
+    # True when the statement reads every row (validation, index build, …)
+    scans: bool = False
+
+
+@dataclass(frozen=True)
+class StatementFacts:
+    """What PostgreSQL's own parser (pglast) tells about one SQL statement."""
+
+    sql: str
+    # PostgreSQL's parse-node name, e.g. "CreateStmt", "AlterTableStmt", "IndexStmt"
+    node: str
+    # A readable kind: "CREATE TABLE", "ALTER TABLE", "CREATE INDEX", "UPDATE", …
+    kind: str
+    tables: tuple[str, ...] = ()
+    locks: tuple[TableLock, ...] = ()
+    # ALTER TABLE subcommands / actions in PostgreSQL's words, e.g. "ADD COLUMN",
+    # "SET NOT NULL", "ADD CONSTRAINT FOREIGN KEY", "ALTER COLUMN TYPE"
+    actions: tuple[str, ...] = ()
+    # CREATE/DROP INDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY, …
+    concurrently: bool = False
+    # False for statements PostgreSQL refuses inside a transaction block
+    transactional: bool = True
+    # Statement-specific details rules may use (column names, types, defaults, …)
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Set when the statement did not parse; then the other facts are empty
+    parse_error: str | None = None
+
+    @property
+    def lock(self) -> LockLevel | None:
+        """The strongest lock the statement takes on any relation."""
+        if not self.locks:
+            return None
+        return max((t.lock for t in self.locks), key=lambda lk: lk.rank)
+
+    @property
+    def rewrites(self) -> bool:
+        return any(t.rewrites for t in self.locks)
+
+    @property
+    def scans(self) -> bool:
+        return any(t.scans for t in self.locks)
+
+
+@dataclass
+class Statement:
+    """One SQL statement an operation runs, in the order PostgreSQL receives it."""
+
+    sql: str
+    facts: StatementFacts | None = None
+    # Django defers some SQL (FK constraints, indexes of new tables) to the end of
+    # the migration; it still belongs to the operation that produced it.
+    deferred: bool = False
+    # True when this table was created earlier in the same plan (nobody uses it yet)
+    new_table: bool = False
+
+
+@dataclass
+class Operation:
+    index: int  # 0-based position in Migration.operations
+    type: str  # operation class name, e.g. "AddField"
+    description: str  # Django's Operation.describe()
+    statements: list[Statement] = field(default_factory=list)
+    # RunPython and other operations that cannot be written as SQL
+    renders_sql: bool = True
+    reversible: bool = True
+    # Why the SQL could not be rendered (then `statements` may be incomplete)
+    error: str | None = None
+    line: int | None = None  # line of the operation in the migration file
+    # Set for operations nested in SeparateDatabaseAndState: "database" or "state"
+    scope: str | None = None
+
+
+@dataclass
+class Migration:
+    app_label: str
+    name: str
+    path: str | None  # project-relative path of the migration file
+    task: str | None  # the T-NNN the migration file names (see docs/tasks.md)
+    atomic: bool
+    operations: list[Operation] = field(default_factory=list)
+    replaces: list[tuple[str, str]] = field(default_factory=list)
+    # Hex sha256 of the migration file's bytes (approvals bind to it)
+    sha256: str | None = None
+    # False for migrations rendered only because a selected one depends on them
+    selected: bool = True
+    applied: bool = False
+    error: str | None = None
+    # Per-operation suppressions declared in the file: {op index: {rule id: reason}}
+    ignores: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.app_label, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: Severity
+    message: str
+    safe_alternative: str
+    app_label: str | None = None
+    migration: str | None = None
+    operation_index: int | None = None
+    statement_index: int | None = None
+    path: str | None = None
+    line: int | None = None
+    table: str | None = None
+    lock: LockLevel | None = None
+    rewrites: bool = False
+    scans: bool = False
+    sql: str | None = None
+    # Set when the finding is suppressed with a reason (it then never needs review)
+    suppressed: str | None = None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.suppressed is None and self.severity.needs_review
+
+    @property
+    def migration_label(self) -> str | None:
+        return f"{self.app_label}.{self.migration}" if self.migration else None
+
+
+@dataclass
+class Plan:
+    """One analysis run: the migrations covered and what was found."""
+
+    database: str
+    server_version: int | None  # PostgreSQL server_version_num, e.g. 150020
+    migrations: list[Migration] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    # "pending", "all", "targets" or "task"
+    selection: str = "pending"
+    task: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def selected(self) -> list[Migration]:
+        return [m for m in self.migrations if m.selected]
+
+    @property
+    def needs_review(self) -> bool:
+        return any(f.needs_review for f in self.findings)

@@ -1,0 +1,36 @@
+"""System checks (ids dbgov.E0xx / dbgov.W0xx, listed in docs/checks.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from .conf import DEFAULTS, dbgov_settings
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    user = getattr(settings, "DBGOV", {})
+    if not isinstance(user, dict):
+        return [Error("DBGOV must be a dict.", hint="Set DBGOV = {...} in settings.", id="dbgov.E001")]
+    for key in dbgov_settings._UNKNOWN_KEYS:
+        messages.append(
+            Warning(
+                f"DBGOV[{key!r}] is not a dbgov setting and is ignored.",
+                hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+                id="dbgov.W001",
+            )
+        )
+    staging = dbgov_settings.STAGING_DATABASE
+    if staging not in settings.DATABASES:
+        messages.append(
+            Warning(
+                f"DBGOV['STAGING_DATABASE'] names {staging!r}, which is not in DATABASES.",
+                hint="Rehearsals and EXPLAIN ANALYZE are disabled until the alias exists.",
+                id="dbgov.W002",
+            )
+        )
+    return messages

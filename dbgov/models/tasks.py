@@ -1,0 +1,38 @@
+"""Tasks: the unit of work (T-NNN) migrations are written for."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+TASK_KEY_PATTERN = r"^T-\d+$"
+task_key_validator = RegexValidator(TASK_KEY_PATTERN, "Task keys are T- followed by digits, e.g. T-021.")
+
+
+class Task(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        APPLIED = "applied", "Applied"
+
+    key = models.CharField(max_length=32, unique=True, validators=[task_key_validator])
+    title = models.CharField(max_length=200)
+    acceptance_criteria = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="dbgov_tasks",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)

@@ -1,0 +1,1 @@
+"""Shared test fixtures. Areas add their own in tests/<area>/conftest.py."""
