@@ -15,7 +15,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     messages: list[CheckMessage] = []
     user = getattr(settings, "DBGOV", {})
     if not isinstance(user, dict):
-        return [Error("DBGOV must be a dict.", hint="Set DBGOV = {...} in settings.", id="dbgov.E001")]
+        return [
+            Error("DBGOV must be a dict.", hint="Set DBGOV = {...} in settings.", id="dbgov.E001")
+        ]
     for key in dbgov_settings._UNKNOWN_KEYS:
         messages.append(
             Warning(

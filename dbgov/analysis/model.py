@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """How much attention a finding needs, from DESIGN.md's safety classes."""
 
     INFO = "info"  # safe; shown for context
@@ -39,7 +39,7 @@ _RANK = {
 }
 
 
-class LockLevel(str, enum.Enum):
+class LockLevel(enum.StrEnum):
     """PostgreSQL table-level lock modes, weakest first (docs: explicit-locking)."""
 
     ACCESS_SHARE = "ACCESS SHARE"

@@ -7,7 +7,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 TASK_KEY_PATTERN = r"^T-\d+$"
-task_key_validator = RegexValidator(TASK_KEY_PATTERN, "Task keys are T- followed by digits, e.g. T-021.")
+task_key_validator = RegexValidator(
+    TASK_KEY_PATTERN, "Task keys are T- followed by digits, e.g. T-021."
+)
 
 
 class Task(models.Model):
@@ -22,7 +24,10 @@ class Task(models.Model):
     acceptance_criteria = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="dbgov_tasks",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -50,3 +50,6 @@ class OrderItem(models.Model):
 
     class Meta:
         db_table = "shop_order_items"
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x product {self.product_id} in order {self.order_id}"

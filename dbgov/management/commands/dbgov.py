@@ -17,14 +17,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         self._subcommands = discover()
         sub = parser.add_subparsers(
-            dest="subcommand", required=True, title="subcommands", metavar="SUBCOMMAND",
+            dest="subcommand",
+            required=True,
+            title="subcommands",
+            metavar="SUBCOMMAND",
             parser_class=type(parser),
         )
         for name, cls in self._subcommands.items():
             subparser = sub.add_parser(
-                name, help=cls.help, description=cls.help, called_from_command_line=getattr(
-                    parser, "called_from_command_line", None
-                ),
+                name,
+                help=cls.help,
+                description=cls.help,
+                called_from_command_line=getattr(parser, "called_from_command_line", None),
             )
             cls(self).add_arguments(subparser)
 
