@@ -28,6 +28,7 @@ class Order(models.Model):
     status = models.CharField(max_length=20, default="new")
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    shipping_address = models.TextField(blank=True, null=True, db_comment="PII: postal address")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
