@@ -6,7 +6,7 @@ yet, so locking rules skip it (convention rules still apply).
 
 from __future__ import annotations
 
-from .model import Plan
+from .model import Plan, StatementFacts
 from .sql import analyse_statement
 
 
@@ -14,6 +14,13 @@ def normalize_table(name: str) -> str:
     """Compare table names the way PostgreSQL resolves unquoted ones in ``public``."""
     bare = name.replace('"', "").lower()
     return bare[len("public.") :] if bare.startswith("public.") else bare
+
+
+def created_table(facts: StatementFacts) -> str | None:
+    """The (normalized) table a CREATE TABLE / CREATE TABLE AS statement creates."""
+    if facts.kind in ("CREATE TABLE", "CREATE TABLE AS") and facts.details.get("table"):
+        return normalize_table(facts.details["table"])
+    return None
 
 
 def attach_facts(plan: Plan) -> set[str]:
@@ -25,8 +32,10 @@ def attach_facts(plan: Plan) -> set[str]:
                 facts = analyse_statement(statement.sql, pg_version=plan.server_version)
                 statement.facts = facts
                 tables = {normalize_table(t) for t in facts.tables}
-                if facts.kind == "CREATE TABLE":
-                    created.update(tables)
+                new = created_table(facts)
+                if new:
+                    # only the created table is new: a FOREIGN KEY's target is not
+                    created.add(new)
                     statement.new_table = True
                 else:
                     statement.new_table = bool(tables) and tables <= created

@@ -214,13 +214,16 @@ def evaluate(
 ) -> list[Finding]:
     """All findings of the active rules over the selected migrations of ``plan``."""
     settings = settings if settings is not None else _settings()
+    from ..facts import created_table
+
     created = {
         t
         for m in plan.migrations
         for op in m.operations
         for s in op.statements
-        if s.facts is not None and s.facts.kind == "CREATE TABLE"
-        for t in _normalized(s.facts.tables)
+        if s.facts is not None
+        for t in (created_table(s.facts),)
+        if t
     }
     plan_ctx = PlanContext(
         pg_version=_pg_version(plan, settings), created_tables=created, settings=dict(settings)
