@@ -23,6 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "DISABLED_RULES": [],
     "ENABLED_RULES": [],
     "SEVERITY_OVERRIDES": {},
+    # Convention rules: a regex of column names that look like personal data (None:
+    # the built-in list), the marker their db_comment must contain, and the columns
+    # every new table must have.
+    "PII_NAME_PATTERN": None,
+    "PII_MARKER": "PII",
+    "REQUIRED_COLUMNS": ["id", "created_at", "updated_at"],
     # Where the shadow databases used to render SQL are created: None means the
     # server of the target alias (the role needs CREATEDB).
     "SHADOW_DATABASE_PREFIX": "dbgov_shadow_",

@@ -6,10 +6,13 @@ yet, so locking rules skip it (convention rules still apply).
 
 from __future__ import annotations
 
+import functools
+
 from .model import Plan, StatementFacts
 from .sql import analyse_statement
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_table(name: str) -> str:
     """Compare table names the way PostgreSQL resolves unquoted ones in ``public``."""
     bare = name.replace('"', "").lower()

@@ -68,19 +68,25 @@ def _settings() -> dict[str, Any]:
     return dict(dbgov_settings.merged)
 
 
-def active_rules(settings: Mapping[str, Any] | None = None) -> list[Rule]:
+def active_rules(
+    settings: Mapping[str, Any] | None = None, *, scope: str | None = None
+) -> list[Rule]:
+    """The rules to run: not disabled, opt-in ones only when enabled; ``scope="sql"``
+    keeps the rules that need nothing but SQL (``dbgov lint``)."""
     settings = settings if settings is not None else _settings()
     disabled = set(settings.get("DISABLED_RULES", ()))
     enabled = set(settings.get("ENABLED_RULES", ()))
     return [
         cls()
         for cls in all_rules()
-        if cls.id not in disabled and (not cls.opt_in or cls.id in enabled)
+        if cls.id not in disabled
+        and (not cls.opt_in or cls.id in enabled)
+        and (scope is None or cls.scope == scope)
     ]
 
 
 _IGNORE_COMMENT = re.compile(
-    r"--\s*dbgov:ignore\s+(?P<rule>[\w.-]+)(?:\s+(?P<reason>\S.*?))?\s*$", re.M
+    r"--[ \t]*dbgov:ignore[ \t]+(?P<rule>[\w.-]+)(?:[ \t]+(?P<reason>\S.*?))?[ \t]*$", re.M
 )
 
 
@@ -97,6 +103,19 @@ class _Located:
     facts: StatementFacts | None
 
 
+class _Lazy:
+    """A suppression map computed on first use (most statements have no finding)."""
+
+    def __init__(self, func: Any, where: _Located) -> None:
+        self.func, self.where = func, where
+        self._value: Mapping[str, str | None] | None = None
+
+    def value(self) -> Mapping[str, str | None]:
+        if self._value is None:
+            self._value = self.func(self.where)
+        return self._value
+
+
 class _Evaluator:
     def __init__(
         self, rules: list[Rule], plan_ctx: PlanContext, settings: Mapping[str, Any]
@@ -107,11 +126,21 @@ class _Evaluator:
             k: Severity(v) for k, v in (settings.get("SEVERITY_OVERRIDES") or {}).items()
         }
         self.findings: list[Finding] = []
+        self.statement_rules = [
+            r for r in rules if type(r).check_statement is not Rule.check_statement
+        ]
 
     def emit(
-        self, rule: Rule, hits: Iterable[Hit], where: _Located, *, suppress: dict[str, str | None]
+        self,
+        rule: Rule,
+        hits: Iterable[Hit],
+        where: _Located,
+        *,
+        suppress: Mapping[str, str | None] | _Lazy,
     ) -> None:
         for hit in hits:
+            if isinstance(suppress, _Lazy):
+                suppress = suppress.value()
             facts = where.facts
             severity = hit.severity or self.overrides.get(rule.id) or rule.severity
             migration, operation = where.migration, where.operation
@@ -161,21 +190,25 @@ class _Evaluator:
                 statement=where.statement,
                 index=index,
                 in_transaction=in_tx,
-                previous_in_transaction=list(previous),
+                # the live list: rules read it during their check, before it grows
+                previous_in_transaction=previous,
                 timeout_set=timeout,
                 operation=where.operation,
                 migration=where.migration,
                 source_sql=source_sql_for(where) if source_sql_for else None,
             )
-            for rule in self.rules:
-                if rule.locking and all(ctx.is_new(t) for t in facts.tables) and facts.tables:
+            only_new = bool(facts.tables) and all(ctx.is_new(t) for t in facts.tables)
+            suppress = _Lazy(suppress_for, where)  # read only when a rule fires
+            for rule in self.statement_rules:
+                if rule.locking and only_new:
                     continue
-                self.emit(
-                    rule,
-                    _with_index(rule.check_statement(ctx), index),
-                    where,
-                    suppress=suppress_for(where),
-                )
+                if rule.kinds is not None and facts.kind not in rule.kinds:
+                    continue
+                if rule.needs_actions is not None and rule.needs_actions.isdisjoint(facts.actions):
+                    continue
+                hits = list(rule.check_statement(ctx))
+                if hits:
+                    self.emit(rule, _with_index(hits, index), where, suppress=suppress)
             kind = facts.kind
             if kind in ("BEGIN", "START TRANSACTION"):
                 in_tx, previous = True, []
@@ -211,8 +244,10 @@ def evaluate(
     django_migrations: Mapping[tuple[str, str], Any] | None = None,
     *,
     settings: Mapping[str, Any] | None = None,
+    scope: str | None = None,
 ) -> list[Finding]:
-    """All findings of the active rules over the selected migrations of ``plan``."""
+    """All findings of the active rules over the selected migrations of ``plan``
+    (``scope="sql"``: only the rules that need no Django objects, for ``dbgov lint``)."""
     settings = settings if settings is not None else _settings()
     from ..facts import created_table
 
@@ -228,7 +263,7 @@ def evaluate(
     plan_ctx = PlanContext(
         pg_version=_pg_version(plan, settings), created_tables=created, settings=dict(settings)
     )
-    ev = _Evaluator(active_rules(settings), plan_ctx, settings)
+    ev = _Evaluator(active_rules(settings, scope=scope), plan_ctx, settings)
     django_migrations = django_migrations or {}
     for migration in plan.migrations:
         if not migration.selected:
@@ -245,8 +280,9 @@ def evaluate(
         for operation in migration.operations:
             dj_op = dj.operations[operation.index] if dj is not None else None
             op_ctx = OperationContext(plan_ctx, operation, migration, dj_op, dj)
+            only_new = op_ctx.touches_only_new_tables()
             for rule in ev.rules:
-                if rule.locking and op_ctx.touches_only_new_tables():
+                if rule.locking and only_new:
                     continue
                 ev.emit(
                     rule,
@@ -261,6 +297,11 @@ def evaluate(
             raw = _raw_sql(_dj, where.operation)
             if raw:
                 found.update(sql_suppressions(raw))
+            if where.facts is not None:
+                # comments written just before the statement (or after it on its line)
+                # and inside it: `-- dbgov:ignore <rule> <reason>`
+                comments = "\n".join(where.facts.details.get("comments", ()))
+                found.update(sql_suppressions(comments + "\n" + where.facts.sql))
             return found
 
         ev.statements(

@@ -115,6 +115,11 @@ class Rule:
     locking: ClassVar[bool] = False
     # What the rule needs: "sql" rules also run in `dbgov lint`
     scope: ClassVar[str] = "django"
+    # Statement kinds check_statement can fire on (None: any); the evaluator skips
+    # the others, which keeps linting thousands of statements fast.
+    kinds: ClassVar[frozenset[str] | None] = None
+    # ALTER TABLE rules: the subcommands (facts.actions) they need, at least one of
+    needs_actions: ClassVar[frozenset[str] | None] = None
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         return ()

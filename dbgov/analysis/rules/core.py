@@ -54,6 +54,7 @@ class RenderFailed(Rule):
 
 @register
 class SqlParseError(Rule):
+    kinds = frozenset({""})
     id = "sql-parse-error"
     severity = Severity.ERROR
     category = "process"
@@ -149,9 +150,12 @@ class DataMigration(Rule):
 
 @register
 class AddColumnNotNullWithoutDefault(Rule):
+    needs_actions = frozenset({"ADD COLUMN"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "add-column-not-null-no-default"
     severity = Severity.CARE
     category = "locks"
+    scope = "sql"
     locking = True
     summary = "A NOT NULL column without a default is added to an existing table."
     why = (
@@ -164,6 +168,30 @@ class AddColumnNotNullWithoutDefault(Rule):
         "3. Add NOT NULL through a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it "
         "in another migration, then AlterField to `null=False`."
     )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        # Plain SQL (dbgov lint, RunSQL); AddField is judged by check_operation, which
+        # knows the Django field.
+        if ctx.operation is not None and ctx.operation.type == "AddField":
+            return
+        for cmd in ctx.facts.details.get("commands", ()):
+            col = cmd.get("column") or {}
+            if cmd.get("action") != "ADD COLUMN" or not col.get("not_null"):
+                continue
+            if (
+                col.get("has_default")
+                or col.get("identity")
+                or col.get("serial")
+                or col.get("generated")
+            ):
+                continue
+            table = ctx.facts.tables[0] if ctx.facts.tables else None
+            yield Hit(
+                message=f"NOT NULL column {col.get('name')!r} without a default added to "
+                f"existing table {table}: fails on the first row.",
+                table=table,
+                lock=LockLevel.ACCESS_EXCLUSIVE,
+            )
 
     def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
         details = ctx.operation.details
@@ -181,6 +209,7 @@ class AddColumnNotNullWithoutDefault(Rule):
 
 @register
 class CreateIndexNotConcurrently(Rule):
+    kinds = frozenset({"CREATE INDEX"})
     id = "create-index-not-concurrently"
     severity = Severity.CARE
     category = "locks"
@@ -239,6 +268,8 @@ class ConcurrentlyInTransaction(Rule):
 
 @register
 class SetNotNull(Rule):
+    needs_actions = frozenset({"SET NOT NULL"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "set-not-null"
     severity = Severity.CARE
     category = "locks"
@@ -267,6 +298,8 @@ class SetNotNull(Rule):
 
 @register
 class AlterColumnType(Rule):
+    needs_actions = frozenset({"ALTER COLUMN TYPE"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "alter-column-type"
     severity = Severity.CARE
     category = "locks"
@@ -313,6 +346,8 @@ def _type_change_rewrites(old: str | None, new: str | None) -> bool | None:
 
 @register
 class AddForeignKeyValidated(Rule):
+    needs_actions = frozenset({"ADD CONSTRAINT FOREIGN KEY", "ADD COLUMN"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "add-foreign-key-validated"
     severity = Severity.CARE
     category = "locks"
@@ -332,7 +367,14 @@ class AddForeignKeyValidated(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if "ADD CONSTRAINT FOREIGN KEY" in f.actions and not f.details.get("not_valid"):
+        validated = [
+            c
+            for c in f.details.get("commands", ())
+            if (c.get("action") == "ADD CONSTRAINT FOREIGN KEY" and not c.get("not_valid"))
+            # ADD COLUMN … REFERENCES (Django's AddField of a ForeignKey) validates too
+            or (c.get("action") == "ADD COLUMN" and (c.get("column") or {}).get("references"))
+        ]
+        if validated:
             table = f.tables[0] if f.tables else None
             if not ctx.is_new(table):
                 yield Hit(
@@ -344,6 +386,8 @@ class AddForeignKeyValidated(Rule):
 
 @register
 class AddCheckValidated(Rule):
+    needs_actions = frozenset({"ADD CONSTRAINT CHECK"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "add-check-validated"
     severity = Severity.CARE
     category = "locks"
@@ -358,7 +402,10 @@ class AddCheckValidated(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if "ADD CONSTRAINT CHECK" in f.actions and not f.details.get("not_valid"):
+        if any(
+            c.get("action") == "ADD CONSTRAINT CHECK" and not c.get("not_valid")
+            for c in f.details.get("commands", ())
+        ):
             table = f.tables[0] if f.tables else None
             yield Hit(
                 message=f"CHECK constraint on {table} is validated at once under ACCESS EXCLUSIVE.",
@@ -372,6 +419,8 @@ class AddCheckValidated(Rule):
 
 @register
 class DropColumn(Rule):
+    needs_actions = frozenset({"DROP COLUMN"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "drop-column"
     severity = Severity.CARE
     category = "breaking"
@@ -398,6 +447,8 @@ class DropColumn(Rule):
 
 @register
 class RenameColumnOrTable(Rule):
+    needs_actions = frozenset({"RENAME COLUMN", "RENAME TABLE"})
+    kinds = frozenset({"ALTER TABLE"})
     id = "rename"
     severity = Severity.CARE
     category = "breaking"
@@ -423,6 +474,7 @@ class RenameColumnOrTable(Rule):
 
 @register
 class DropTable(Rule):
+    kinds = frozenset({"DROP TABLE"})
     id = "drop-table"
     severity = Severity.PLAN
     category = "breaking"
@@ -444,6 +496,7 @@ class DropTable(Rule):
 
 @register
 class Truncate(Rule):
+    kinds = frozenset({"TRUNCATE"})
     id = "truncate"
     severity = Severity.PLAN
     category = "breaking"
@@ -461,6 +514,7 @@ class Truncate(Rule):
 
 @register
 class DropSchemaOrDatabase(Rule):
+    kinds = frozenset({"DROP SCHEMA", "DROP DATABASE"})
     id = "drop-schema-or-database"
     severity = Severity.PLAN
     category = "breaking"

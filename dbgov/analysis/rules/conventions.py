@@ -1,0 +1,297 @@
+"""The team conventions of DESIGN.md: PII flags, justified and present indexes,
+reviewed CASCADE deletes, table names and standard columns, soft delete (opt-in).
+
+Convention rules also fire on tables created in the same plan (they are not locking
+rules): a new table is where conventions are set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ..model import Severity
+from . import register
+from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
+from .helpers import added_columns, new_constraints, target
+
+# Column names that look like personal data (override with DBGOV["PII_NAME_PATTERN"]).
+PII_NAME_PATTERN = (
+    r"(^|_)(e_?mail|email_address|phone|phone_number|mobile|telephone|tel|fax|"
+    r"first_name|last_name|full_name|middle_name|surname|given_name|family_name|maiden_name|"
+    r"address|street|street_address|address_line\d?|postal_code|postcode|zip|zip_code|"
+    r"birth_?date|date_of_birth|dob|birthday|ssn|social_security_number|national_id|"
+    r"passport|passport_number|tax_id|vat_number|iban|card_number|ip|ip_address|"
+    r"remote_addr|gender|nationality|geolocation|latitude|longitude)($|_)"
+)
+# The marker a db_comment must contain to flag a column as personal data.
+PII_MARKER = "PII"
+
+
+def _setting(ctx: Any, key: str, default: Any) -> Any:
+    value = ctx.plan.settings.get(key)
+    return default if value is None else value
+
+
+@register
+class PiiColumnWithoutFlag(Rule):
+    id = "pii-column-unflagged"
+    severity = Severity.CARE
+    category = "conventions"
+    scope = "sql"
+    summary = "A column that looks like personal data has no PII flag in its comment."
+    why = (
+        "Personal data must be findable (GDPR requests, masking of staging copies, "
+        "access reviews): dbgov and the DBA rely on the `PII` marker in the column comment."
+    )
+    safe_alternative = (
+        'Declare it on the field: `models.EmailField(db_comment="PII: contact email")` '
+        "(Django emits COMMENT ON COLUMN), or RunSQL `COMMENT ON COLUMN t.c IS 'PII: …'`."
+    )
+
+    def check_migration(self, ctx: MigrationContext) -> Iterable[Hit]:
+        pattern = re.compile(_setting(ctx, "PII_NAME_PATTERN", PII_NAME_PATTERN), re.I)
+        marker = str(_setting(ctx, "PII_MARKER", PII_MARKER)).lower()
+        flagged: set[tuple[str, str]] = set()
+        candidates: list[tuple[str, str, int]] = []
+        for operation in ctx.migration.operations:
+            for statement in operation.statements:
+                f = statement.facts
+                if f is None:
+                    continue
+                if f.kind == "COMMENT" and f.details.get("object_type") == "COLUMN":
+                    if marker in str(f.details.get("comment") or "").lower():
+                        flagged.add((_bare(f.details.get("table")), str(f.details.get("column"))))
+                    continue
+                for col in added_columns(f):
+                    name = str(col.get("name") or "")
+                    if pattern.search(name):
+                        candidates.append((_bare(target(f)), name, operation.index))
+        for table, column, _index in candidates:
+            if (table, column) not in flagged:
+                yield Hit(
+                    message=f"{table}.{column} looks like personal data but has no {marker.upper()} comment.",
+                    table=table,
+                )
+
+
+def _bare(table: str | None) -> str:
+    name = (table or "").replace('"', "").lower()
+    return name.removeprefix("public.")
+
+
+@register
+class IndexWithoutPurpose(Rule):
+    id = "index-without-purpose"
+    severity = Severity.WARNING
+    category = "conventions"
+    summary = "An index names no query pattern that justifies it."
+    why = (
+        "Every index slows every write and costs memory; dbgov keeps indexes only when a "
+        "named query pattern needs them, and rehearsals EXPLAIN that query before and after."
+    )
+    safe_alternative = (
+        'Name the query in the migration: `dbgov_index_purpose = {"<index name>": "<query '
+        'pattern>"}` (and register the pattern), or drop the index.'
+    )
+
+    _INDEX_OPS = ("AddIndex", "AddIndexConcurrently", "RunSQL")
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.type not in self._INDEX_OPS:
+            return
+        purposes = ctx.migration.index_purpose
+        for facts in ctx.facts():
+            if facts.kind == "CREATE INDEX":
+                name = facts.details.get("index")
+                if name and name not in purposes:
+                    yield Hit(
+                        message=f"Index {name} on {target(facts)} names no query pattern.",
+                        table=target(facts),
+                    )
+
+
+@register
+class ForeignKeyWithoutIndex(Rule):
+    id = "foreign-key-without-index"
+    severity = Severity.WARNING
+    category = "conventions"
+    scope = "sql"
+    summary = "A foreign key has no index starting with its columns."
+    why = (
+        "Deleting or updating a referenced row scans the referencing table without one "
+        "(under the FK's row locks), and joins on the key are slow."
+    )
+    safe_alternative = (
+        "Keep Django's default `db_index=True` on ForeignKey, or add an index whose first "
+        "columns are the key (AddIndexConcurrently on an existing table)."
+    )
+
+    def check_migration(self, ctx: MigrationContext) -> Iterable[Hit]:
+        indexed: set[tuple[str, tuple[str, ...]]] = set()
+        fks: list[tuple[str, tuple[str, ...], str | None]] = []
+        # Only keys on columns created here: an older column may be indexed already.
+        created: set[tuple[str, str]] = set()
+        for operation in ctx.migration.operations:
+            for statement in operation.statements:
+                f = statement.facts
+                if f is None:
+                    continue
+                table = _bare(target(f))
+                created.update((table, str(c.get("name"))) for c in added_columns(f))
+                if f.kind == "CREATE INDEX":
+                    indexed.add((table, tuple(f.details.get("columns", ()))))
+                for con in new_constraints(f):
+                    cols = tuple(c for c in con.get("columns", ()) if c)
+                    if con.get("type") in ("PRIMARY KEY", "UNIQUE"):
+                        indexed.add((table, cols))
+                    elif con.get("type") == "FOREIGN KEY":
+                        fks.append((table, cols, con.get("referenced_table")))
+        for table, cols, ref in fks:
+            covered = any(
+                t == table and idx[: len(cols)] == cols
+                for t, idx in indexed
+                if len(idx) >= len(cols)
+            )
+            if cols and not covered and all((table, c) in created for c in cols):
+                yield Hit(
+                    message=f"Foreign key {table}({', '.join(cols)}) → {ref} has no index.",
+                    table=table,
+                )
+
+
+def _on_delete_cascade(field: Any) -> bool:
+    on_delete = getattr(getattr(field, "remote_field", None), "on_delete", None)
+    return getattr(on_delete, "__name__", "") == "CASCADE"
+
+
+@register
+class CascadeDelete(Rule):
+    kinds = frozenset({"CREATE TABLE", "ALTER TABLE"})
+    id = "cascade-delete"
+    severity = Severity.CARE
+    category = "conventions"
+    scope = "sql"
+    summary = "ON DELETE CASCADE: deleting one row silently deletes its dependants."
+    why = (
+        "One DELETE can remove large numbers of rows in other tables (Django's "
+        "`on_delete=CASCADE` does it in Python, the database's ON DELETE CASCADE in one "
+        "statement), holding their locks; a reviewer must confirm the data may go."
+    )
+    safe_alternative = (
+        "Prefer `on_delete=models.PROTECT` (or RESTRICT / SET_NULL) and delete dependants "
+        "explicitly; keep CASCADE only for true parts of the parent (order → order items), "
+        "approved in review."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        for con in new_constraints(ctx.facts):
+            if con.get("type") == "FOREIGN KEY" and con.get("on_delete") == "CASCADE":
+                yield Hit(
+                    message=f"{target(ctx.facts)}({', '.join(con.get('columns', ()))}) → "
+                    f"{con.get('referenced_table')} ON DELETE CASCADE."
+                )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        op = ctx.django_operation
+        if op is None:
+            return
+        fields: list[tuple[str, Any]] = []
+        if ctx.operation.type == "CreateModel":
+            fields = list(getattr(op, "fields", ()))
+        elif ctx.operation.type in ("AddField", "AlterField"):
+            fields = [(op.name, op.field)]
+        model = getattr(op, "model_name", None) or getattr(op, "name", "")
+        for name, field in fields:
+            if _on_delete_cascade(field):
+                to = getattr(field.remote_field, "model", "?")
+                to_label = to if isinstance(to, str) else getattr(to._meta, "label", str(to))
+                yield Hit(message=f"{model}.{name} → {to_label} uses on_delete=CASCADE.")
+
+
+@register
+class TableNaming(Rule):
+    id = "table-naming"
+    severity = Severity.WARNING
+    category = "conventions"
+    summary = "The table is not named `<app_label>_<table>`."
+    why = (
+        "Predictable names tell at a glance which app owns a table (permissions, backups, "
+        "dbgov's reports); custom db_table names break that."
+    )
+    safe_alternative = "Drop the custom `db_table` (Django names it `<app_label>_<model>`) or prefix it with the app label."
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        prefix = f"{ctx.migration.app_label}_"
+        if ctx.operation.type == "CreateModel":
+            for facts in ctx.facts():
+                if facts.kind == "CREATE TABLE":
+                    table = _bare(facts.details.get("table"))
+                    if not table.startswith(prefix):
+                        yield Hit(
+                            message=f"Table {table} does not start with {prefix!r}.", table=table
+                        )
+                    return
+        elif ctx.operation.type in ("AlterModelTable", "RenameModel"):
+            for facts in ctx.facts():
+                if "RENAME TABLE" in facts.actions:
+                    new = _bare(facts.details.get("new_name"))
+                    if not new.startswith(prefix):
+                        yield Hit(
+                            message=f"Table renamed to {new}, which does not start with {prefix!r}.",
+                            table=new,
+                        )
+                    return
+
+
+_REQUIRED_COLUMNS = ("id", "created_at", "updated_at")
+
+
+@register
+class StandardColumns(Rule):
+    id = "table-standard-columns"
+    severity = Severity.WARNING
+    category = "conventions"
+    summary = "A new table lacks the standard columns (id, created_at, updated_at)."
+    why = (
+        "Every table gets a surrogate key and timestamps so rows can be referenced, "
+        "audited and synchronised incrementally."
+    )
+    safe_alternative = (
+        "Add `created_at = models.DateTimeField(auto_now_add=True)` and "
+        "`updated_at = models.DateTimeField(auto_now=True)` (an abstract base model helps); "
+        'configure the list with DBGOV["REQUIRED_COLUMNS"].'
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.type != "CreateModel":
+            return
+        required = _setting(ctx, "REQUIRED_COLUMNS", _REQUIRED_COLUMNS)
+        for facts in ctx.facts():
+            if facts.kind == "CREATE TABLE":  # the model's own table comes first
+                names = {c.get("name") for c in facts.details.get("columns", ())}
+                missing = [c for c in required if c not in names]
+                if missing:
+                    table = _bare(facts.details.get("table"))
+                    yield Hit(message=f"Table {table} has no {', '.join(missing)}.", table=table)
+                return
+
+
+@register
+class HardDelete(Rule):
+    kinds = frozenset({"DELETE"})
+    id = "hard-delete"
+    severity = Severity.WARNING
+    category = "conventions"
+    scope = "sql"
+    opt_in = True
+    summary = "Rows are deleted where the soft-delete convention (deleted_at) applies."
+    why = "With a soft-delete convention, rows are marked with deleted_at so history and references survive."
+    safe_alternative = "UPDATE … SET deleted_at = now() WHERE … instead of DELETE (and filter on deleted_at IS NULL)."
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.facts.kind == "DELETE":
+            yield Hit(
+                message=f"DELETE FROM {ctx.facts.details.get('table')}: use deleted_at instead."
+            )

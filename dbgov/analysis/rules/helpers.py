@@ -1,0 +1,81 @@
+"""Small readers over StatementFacts shared by the rule modules (no rules here)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import StatementFacts
+
+
+def commands(facts: StatementFacts, *actions: str) -> Iterator[dict[str, Any]]:
+    """The ALTER TABLE subcommand dicts of ``facts`` (only ``actions`` when given)."""
+    for cmd in facts.details.get("commands", ()):
+        if not actions or cmd.get("action") in actions:
+            yield cmd
+
+
+def target(facts: StatementFacts) -> str | None:
+    """The relation a statement is about (its first table)."""
+    return facts.details.get("table") or (facts.tables[0] if facts.tables else None)
+
+
+def added_columns(facts: StatementFacts) -> Iterator[dict[str, Any]]:
+    """Column dicts a statement adds: CREATE TABLE columns and ALTER TABLE ADD COLUMN."""
+    if facts.kind == "CREATE TABLE":
+        yield from facts.details.get("columns", ())
+    for cmd in commands(facts, "ADD COLUMN"):
+        if cmd.get("column"):
+            yield cmd["column"]
+
+
+def new_constraints(facts: StatementFacts) -> Iterator[dict[str, Any]]:
+    """Constraint dicts a statement adds (CREATE TABLE, ADD CONSTRAINT, inline REFERENCES)."""
+    if facts.kind == "CREATE TABLE":
+        yield from facts.details.get("constraints", ())
+    for cmd in commands(facts, "ADD COLUMN"):
+        col = cmd.get("column") or {}
+        if col.get("references"):
+            yield col["references"]
+        if col.get("primary_key"):
+            yield {"type": "PRIMARY KEY", "columns": [col.get("name")], "name": None}
+        if col.get("unique"):
+            yield {"type": "UNIQUE", "columns": [col.get("name")], "name": None}
+    for cmd in facts.details.get("commands", ()):
+        if str(cmd.get("action", "")).startswith("ADD CONSTRAINT") and cmd.get("constraint"):
+            yield cmd["constraint"]
+
+
+def type_base(type_sql: str | None) -> str:
+    """'varchar(20)' → 'varchar'; 'timestamp with time zone' stays; lower case."""
+    if not type_sql:
+        return ""
+    base = type_sql.lower().split("(", 1)[0].strip()
+    if type_sql.lower().endswith("with time zone") and "(" in type_sql:
+        base += " with time zone"
+    return base.removesuffix("[]")
+
+
+_LONG_WORD = re.compile(r'[^\s"(),;.]{64,}|"[^"]{64,}"')
+
+
+def long_identifiers(sql: str, limit: int = 63) -> list[str]:
+    """Identifiers written longer than ``limit`` bytes (PostgreSQL truncates them)."""
+    if len(sql) <= limit or not _LONG_WORD.search(sql):
+        return []
+    from pglast import parser
+
+    found: list[str] = []
+    try:
+        tokens = parser.scan(sql)
+    except Exception:
+        return []
+    for tok in tokens:
+        if tok.name != "IDENT" or tok.end - tok.start + 1 <= limit:
+            continue
+        text = sql[tok.start : tok.end + 1]
+        name = text[1:-1].replace('""', '"') if text.startswith('"') else text.lower()
+        if len(name.encode("utf-8")) > limit and name not in found:
+            found.append(name)
+    return found

@@ -1,0 +1,172 @@
+"""``dbgov lint``: the SQL rules over plain .sql files, without a Django project.
+
+Each file is one migration: its statements are split and analysed with PostgreSQL's
+parser (dbgov.analysis.sql), run in order through the rules whose scope is "sql",
+and reported like ``dbgov plan`` (text, JSON with the plan schema, SARIF).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .analysis.model import Migration, Operation, Plan, Statement
+from .analysis.sql import split_and_analyse_each
+
+__all__ = ["LintError", "collect_files", "lint_files", "lint_sql"]
+
+
+class LintError(Exception):
+    """Bad input (a missing path, an unreadable file): one clear message."""
+
+
+def collect_files(paths: Iterable[str]) -> list[Path]:
+    """The .sql files named or found (recursively, sorted) under directories."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.sql") if p.is_file())
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise LintError(f"{raw}: no such file or directory")
+    return files
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+
+def _migration(
+    name: str, sql: str, data: bytes, *, atomic: bool, pg_version: int | None
+) -> Migration:
+    statements = [
+        Statement(sql=f.sql, facts=f) for f in split_and_analyse_each(sql, pg_version=pg_version)
+    ]
+    operation = Operation(
+        index=0, type="SQL", description=f"SQL file {name}", statements=statements
+    )
+    return Migration(
+        app_label="sql",
+        name=name,
+        path=name,
+        task=None,
+        atomic=atomic,
+        operations=[operation],
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def lint_sql(
+    sources: Mapping[str, str],
+    *,
+    assume_in_transaction: bool = False,
+    pg_version: int | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Lint SQL texts ({name: sql}); ``pg_version`` is a major version (15) or a
+    server_version_num (150004)."""
+    from .analysis.locks import pg_major
+    from .analysis.rules import evaluate
+
+    settings = dict(settings) if settings is not None else _settings()
+    version = pg_version or settings.get("PG_VERSION")
+    server_version = pg_major(int(version)) * 10000 if version else None
+    plan = Plan(database="lint", server_version=server_version, selection="lint")
+    for name, sql in sources.items():
+        plan.migrations.append(
+            _migration(
+                name,
+                sql,
+                sql.encode("utf-8", "surrogatepass"),
+                atomic=assume_in_transaction,
+                pg_version=server_version,
+            )
+        )
+    plan.findings = evaluate(plan, settings=settings, scope="sql")
+    return plan
+
+
+def lint_files(
+    paths: Iterable[str],
+    *,
+    assume_in_transaction: bool = False,
+    pg_version: int | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Plan:
+    sources: dict[str, str] = {}
+    for path in collect_files(paths):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise LintError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        try:
+            sources[_display(path)] = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LintError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    return lint_sql(
+        sources,
+        assume_in_transaction=assume_in_transaction,
+        pg_version=pg_version,
+        settings=settings,
+    )
+
+
+def _settings() -> dict[str, Any]:
+    from django.conf import settings as django_settings
+
+    from .conf import DEFAULTS, dbgov_settings
+
+    if not django_settings.configured:
+        return dict(DEFAULTS)
+    return dict(dbgov_settings.merged)
+
+
+def render_lint_text(plan: Plan, style: Any) -> str:
+    """One block per file, one line per finding with its line number (like a compiler)."""
+    out: list[str] = []
+    by_file: dict[str, list[Any]] = {}
+    for f in plan.findings:
+        by_file.setdefault(f.migration or "", []).append(f)
+    statements = 0
+    for m in plan.migrations:
+        statements += sum(len(o.statements) for o in m.operations)
+        findings = by_file.get(m.name, [])
+        if not findings:
+            continue
+        out.append(style.MIGRATE_HEADING(m.name))
+        for f in findings:
+            sev = f.severity.value
+            colour = style.ERROR if f.severity.needs_review else style.WARNING
+            where = f"{m.name}:{f.line}" if f.line else m.name
+            out.append(f"  {where}: {colour(sev)} {style.HTTP_INFO(f.rule_id)}: {f.message}")
+            if f.suppressed:
+                out.append(f"      suppressed: {f.suppressed}")
+            else:
+                out.append(f"      instead: {f.safe_alternative}")
+    active = [f for f in plan.findings if f.suppressed is None]
+    counts: dict[str, int] = {}
+    for f in active:
+        counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
+    tail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings"
+    suppressed = len(plan.findings) - len(active)
+    if out:
+        out.append("")
+    out.append(
+        f"{len(plan.migrations)} file(s), {statements} statement(s): {tail}"
+        + (f", {suppressed} suppressed" if suppressed else "")
+    )
+    out.append(
+        style.WARNING(f"{sum(1 for f in plan.findings if f.needs_review)} finding(s) need review.")
+        if plan.needs_review
+        else style.SUCCESS("Nothing needs review.")
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN currency varchar(3) DEFAULT 'EUR' NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE bookings ADD CONSTRAINT during_valid CHECK (NOT isempty(during)) NOT VALID;

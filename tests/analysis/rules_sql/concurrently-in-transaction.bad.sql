@@ -1,0 +1,2 @@
+-- lint: --assume-in-transaction
+CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);

@@ -1,0 +1,1 @@
+CREATE DOMAIN positive_amount AS numeric CHECK (VALUE >= 0);

@@ -1,0 +1,1 @@
+CREATE DOMAIN amount AS numeric;

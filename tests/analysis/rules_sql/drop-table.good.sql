@@ -1,0 +1,1 @@
+CREATE TABLE legacy_orders_archive (id bigint PRIMARY KEY);

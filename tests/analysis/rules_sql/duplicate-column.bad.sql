@@ -1,0 +1,1 @@
+UPDATE orders SET status = 'paid', status = 'new' WHERE id = 1;

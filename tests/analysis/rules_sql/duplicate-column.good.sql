@@ -1,0 +1,1 @@
+UPDATE orders SET status = 'paid', currency = 'EUR' WHERE id = 1;

@@ -1,0 +1,1 @@
+UPDATE customers SET deleted_at = now() WHERE id = 42;

@@ -1,0 +1,4 @@
+-- lint: --assume-in-transaction
+BEGIN;
+ALTER TABLE orders ADD COLUMN note text;
+COMMIT;

@@ -1,0 +1,2 @@
+-- lint: --assume-in-transaction
+ALTER TABLE orders ADD COLUMN note text;

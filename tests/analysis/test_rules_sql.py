@@ -1,0 +1,317 @@
+"""Every SQL rule has a failing and a passing SQL file (tests/analysis/rules_sql/), and
+``dbgov lint`` reports them, with suppressions, PostgreSQL versions and new tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from django.core.management import call_command
+
+from dbgov.analysis.rules import all_rules
+from dbgov.conf import DEFAULTS
+from dbgov.lint import LintError, lint_files, lint_sql
+
+HERE = Path(__file__).parent
+CASES = HERE / "rules_sql"
+ROOT = HERE.parent.parent
+SQL_RULES = sorted(r.id for r in all_rules() if r.scope == "sql")
+ALL_ON = {**DEFAULTS, "ENABLED_RULES": [r.id for r in all_rules() if r.opt_in]}
+
+
+def _lint_case(path: Path, settings=ALL_ON):
+    text = path.read_text()
+    first = text.splitlines()[0] if text else ""
+    flags = first.removeprefix("-- lint:").split() if first.startswith("-- lint:") else []
+    pg = int(flags[flags.index("--pg-version") + 1]) if "--pg-version" in flags else None
+    return lint_sql(
+        {path.name: text},
+        assume_in_transaction="--assume-in-transaction" in flags,
+        pg_version=pg,
+        settings=settings,
+    )
+
+
+def _fired(plan, rule_id: str) -> list:
+    return [f for f in plan.findings if f.rule_id == rule_id and f.suppressed is None]
+
+
+def test_every_sql_rule_has_both_examples():
+    files = {p.name for p in CASES.glob("*.sql")}
+    missing = [r for r in SQL_RULES if f"{r}.bad.sql" not in files or f"{r}.good.sql" not in files]
+    assert missing == []
+    assert len(SQL_RULES) >= 45
+
+
+@pytest.mark.parametrize("rule_id", SQL_RULES)
+def test_rule_fires_on_the_bad_example(rule_id):
+    plan = _lint_case(CASES / f"{rule_id}.bad.sql")
+    hits = _fired(plan, rule_id)
+    assert hits, [f.rule_id for f in plan.findings]
+    rule = next(r for r in all_rules() if r.id == rule_id)
+    assert all(h.severity == rule.severity for h in hits)
+    assert all(h.message and h.safe_alternative == rule.safe_alternative for h in hits)
+
+
+@pytest.mark.parametrize("rule_id", SQL_RULES)
+def test_rule_is_silent_on_the_good_example(rule_id):
+    plan = _lint_case(CASES / f"{rule_id}.good.sql")
+    assert _fired(plan, rule_id) == []
+
+
+def test_every_rule_is_documented():
+    docs = (ROOT / "docs" / "rules.md").read_text()
+    for rule in all_rules():
+        assert f"### `{rule.id}`" in docs, rule.id
+        assert rule.category and rule.summary and rule.why and rule.safe_alternative
+
+
+def test_findings_carry_lines_locks_and_rewrites():
+    plan = lint_sql(
+        {
+            "m.sql": "SET lock_timeout = '1s';\n\nALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();\n"
+        },
+        settings=DEFAULTS,
+    )
+    (hit,) = _fired(plan, "add-column-volatile-default")
+    assert hit.line == 3
+    assert hit.lock is not None and hit.lock.value == "ACCESS EXCLUSIVE"
+    assert hit.rewrites is True
+    assert hit.path == "m.sql"
+
+
+# --- suppressions -------------------------------------------------------------------
+
+
+def test_suppression_with_reason_is_shown_and_does_not_need_review():
+    plan = lint_sql(
+        {
+            "m.sql": "-- dbgov:ignore drop-column archived to cold storage in T-120\nALTER TABLE t DROP COLUMN c;\n"
+        },
+        settings=DEFAULTS,
+    )
+    (f,) = [f for f in plan.findings if f.rule_id == "drop-column"]
+    assert f.suppressed == "archived to cold storage in T-120"
+    assert not f.needs_review
+
+
+def test_suppression_on_the_same_line_after_the_statement():
+    plan = lint_sql(
+        {
+            "m.sql": "ALTER TABLE t DROP COLUMN c; -- dbgov:ignore drop-column column unused since 2024\nALTER TABLE t DROP COLUMN d;\n"
+        },
+        settings=DEFAULTS,
+    )
+    found = [(f.line, f.suppressed) for f in plan.findings if f.rule_id == "drop-column"]
+    assert found == [(1, "column unused since 2024"), (2, None)]
+
+
+def test_suppression_without_reason_does_not_suppress():
+    plan = lint_sql(
+        {"m.sql": "-- dbgov:ignore drop-column\nALTER TABLE t DROP COLUMN c;\n"}, settings=DEFAULTS
+    )
+    (f,) = [f for f in plan.findings if f.rule_id == "drop-column"]
+    assert f.suppressed is None and f.needs_review
+
+
+# --- settings, versions, new tables -----------------------------------------------------
+
+
+def test_disabled_and_opt_in_rules_and_severity_overrides():
+    sql = {"m.sql": "ALTER TABLE t DROP COLUMN c;\nCREATE INDEX CONCURRENTLY i ON t (a);\n"}
+    default = lint_sql(sql, settings=DEFAULTS)
+    assert _fired(default, "drop-column") and not _fired(default, "prefer-if-exists")
+    tuned = lint_sql(
+        sql,
+        settings={
+            **DEFAULTS,
+            "DISABLED_RULES": ["drop-column"],
+            "ENABLED_RULES": ["prefer-if-exists"],
+            "SEVERITY_OVERRIDES": {"lock-timeout-missing": "requires-care"},
+        },
+    )
+    assert not _fired(tuned, "drop-column") and _fired(tuned, "prefer-if-exists")
+    assert _fired(tuned, "lock-timeout-missing")[0].severity.value == "requires-care"
+
+
+@pytest.mark.parametrize(("pg", "fires"), [(10, True), (11, False), (None, False)])
+def test_constant_default_rewrites_only_before_pg11(pg, fires):
+    plan = lint_sql(
+        {"m.sql": "ALTER TABLE t ADD COLUMN n int DEFAULT 0 NOT NULL;"},
+        pg_version=pg,
+        settings=DEFAULTS,
+    )
+    assert bool(_fired(plan, "add-column-volatile-default")) is fires
+
+
+@pytest.mark.parametrize(("pg", "fires"), [(11, True), (12, False)])
+def test_enum_add_value_in_a_transaction_before_pg12(pg, fires):
+    plan = lint_sql(
+        {"m.sql": "ALTER TYPE mood ADD VALUE 'meh' AFTER 'ok';"},
+        pg_version=pg,
+        assume_in_transaction=True,
+        settings=DEFAULTS,
+    )
+    assert bool(_fired(plan, "concurrently-in-transaction")) is fires
+
+
+def test_pg_version_from_settings():
+    sql = {"m.sql": "ALTER TABLE t ADD COLUMN n int DEFAULT 0;"}
+    assert _fired(
+        lint_sql(sql, settings={**DEFAULTS, "PG_VERSION": 10}), "add-column-volatile-default"
+    )
+    assert not _fired(
+        lint_sql(sql, settings={**DEFAULTS, "PG_VERSION": 15}), "add-column-volatile-default"
+    )
+
+
+def test_new_tables_are_not_hot_but_conventions_still_apply():
+    plan = lint_sql(
+        {
+            "m.sql": "CREATE TABLE fresh (id bigint PRIMARY KEY, meta json);\n"
+            "ALTER TABLE fresh ADD COLUMN n int NOT NULL;\n"
+            "CREATE INDEX fresh_n ON fresh (n);\n"
+            "ALTER TABLE old ADD COLUMN n int NOT NULL;\n"
+        },
+        settings=DEFAULTS,
+    )
+    not_null = _fired(plan, "add-column-not-null-no-default")
+    assert [f.table for f in not_null] == ["old"]
+    assert not _fired(plan, "create-index-not-concurrently")
+    assert _fired(plan, "prefer-jsonb")
+
+
+def test_a_foreign_key_target_is_not_a_new_table():
+    plan = lint_sql(
+        {
+            "m.sql": "CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id));\nCREATE INDEX orders_s ON orders (s);\n"
+        },
+        settings=DEFAULTS,
+    )
+    assert [f.table for f in _fired(plan, "create-index-not-concurrently")] == ["orders"]
+
+
+def test_unparsable_statement_is_a_finding_and_the_rest_is_analysed():
+    plan = lint_sql(
+        {"m.sql": "ALTER TABLE t DROP COLUMN c;\nALTER TABLE t ADD COLUMN;\nDROP TABLE u;\n"},
+        settings=DEFAULTS,
+    )
+    (err,) = _fired(plan, "sql-parse-error")
+    assert err.line == 2 and "line 2" in err.message
+    assert _fired(plan, "drop-column") and _fired(plan, "drop-table")
+
+
+# --- the commands ------------------------------------------------------------------------
+
+
+def _run_manage(*args):
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    code = 0
+    try:
+        call_command("dbgov", *args, stdout=out, stderr=err, no_color=True)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_manage_lint_text_and_exit_codes(tmp_path):
+    good = CASES / "create-index-not-concurrently.good.sql"
+    code, out, _ = _run_manage("lint", str(good))
+    assert code == 0 and "Nothing needs review." in out
+    code, out, _ = _run_manage("lint", str(CASES / "drop-column.bad.sql"))
+    assert code == 1
+    assert "drop-column.bad.sql:1: requires-care drop-column" in out
+
+
+def test_manage_lint_missing_file_is_exit_2():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as exc:
+        call_command("dbgov", "lint", "no/such/file.sql")
+    assert exc.value.returncode == 2
+    assert "no/such/file.sql" in str(exc.value)
+    with pytest.raises(LintError):
+        lint_files(["no/such/dir"])
+
+
+def test_lint_directory_json_and_sarif(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.sql").write_text("ALTER TABLE t DROP COLUMN c;\n")
+    (tmp_path / "sub" / "b.sql").write_text("SELECT 1;\n")
+    (tmp_path / "notes.txt").write_text("DROP TABLE x;")
+    code, out, _ = _run_manage("lint", str(tmp_path), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert [m["name"].rsplit("/", 1)[-1] for m in data["migrations"]] == ["a.sql", "b.sql"]
+    code, out, _ = _run_manage("lint", str(tmp_path), "--format", "sarif")
+    sarif = json.loads(out)
+    schema = json.loads((HERE / "schemas" / "sarif-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema)
+    results = sarif["runs"][0]["results"]
+    assert any(r["ruleId"] == "drop-column" for r in results)
+    region = next(r for r in results if r["ruleId"] == "drop-column")["locations"][0][
+        "physicalLocation"
+    ]["region"]
+    assert region["startLine"] == 1
+
+
+def test_python_m_dbgov_lint_without_a_django_project(tmp_path):
+    bad = tmp_path / "bad.sql"
+    bad.write_text("CREATE INDEX i ON t (a);\n")
+    good = tmp_path / "good.sql"
+    good.write_text("CREATE INDEX CONCURRENTLY i ON t (a);\n")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "dbgov", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    ok = run("lint", str(good))
+    assert ok.returncode == 0, ok.stderr
+    bad_run = run("lint", "--format", "json", str(bad))
+    assert bad_run.returncode == 1
+    assert json.loads(bad_run.stdout)["findings"][0]["rule_id"] == "create-index-not-concurrently"
+    in_tx = run("lint", "--assume-in-transaction", str(good))
+    assert in_tx.returncode == 1 and "concurrently-in-transaction" in in_tx.stdout
+    missing = run("lint", "nope.sql")
+    assert (
+        missing.returncode == 2
+        and "nope.sql" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )
+    rules = run("rules", "--format", "json")
+    assert rules.returncode == 0
+    assert {r["id"] for r in json.loads(rules.stdout)["rules"]} == {r.id for r in all_rules()}
+
+
+def test_manage_rules_lists_the_catalogue():
+    code, out, _ = _run_manage("rules")
+    assert code == 0
+    for rule in all_rules():
+        assert rule.id in out
+    code, out, _ = _run_manage("rules", "--format", "json", "--sql-only")
+    ids = {r["id"] for r in json.loads(out)["rules"]}
+    assert ids == set(SQL_RULES)
+
+
+def test_rules_doc_is_generated_from_the_catalogue():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "gen_rules.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
