@@ -261,7 +261,10 @@ def evaluate(
         if t
     }
     plan_ctx = PlanContext(
-        pg_version=_pg_version(plan, settings), created_tables=created, settings=dict(settings)
+        pg_version=_pg_version(plan, settings),
+        created_tables=created,
+        settings=dict(settings),
+        indexed_columns=_indexed_columns(plan),
     )
     ev = _Evaluator(active_rules(settings, scope=scope), plan_ctx, settings)
     django_migrations = django_migrations or {}
@@ -311,6 +314,27 @@ def evaluate(
             source_sql_for=lambda where, _dj=dj: _raw_sql(_dj, where.operation),
         )
     return sorted(ev.findings, key=_order(plan))
+
+
+def _indexed_columns(plan: Plan) -> set[tuple[str, tuple[str, ...]]]:
+    """(table, columns) of the indexes, primary keys and unique constraints the plan adds."""
+    from ..facts import normalize_table
+    from .helpers import new_constraints, target
+
+    found: set[tuple[str, tuple[str, ...]]] = set()
+    for m in plan.migrations:
+        for op in m.operations:
+            for s in op.statements:
+                f = s.facts
+                if f is None or f.kind not in ("CREATE INDEX", "CREATE TABLE", "ALTER TABLE"):
+                    continue
+                table = normalize_table(target(f) or "")
+                if f.kind == "CREATE INDEX":
+                    found.add((table, tuple(f.details.get("columns", ()))))
+                for con in new_constraints(f):
+                    if con.get("type") in ("PRIMARY KEY", "UNIQUE"):
+                        found.add((table, tuple(c for c in con.get("columns", ()) if c)))
+    return found
 
 
 def _raw_sql(dj: Any, operation: Operation | None) -> str | None:

@@ -43,6 +43,8 @@ class PlanContext:
     pg_version: int | None = None  # server_version_num, e.g. 150004
     created_tables: set[str] = field(default_factory=set)
     settings: dict[str, Any] = field(default_factory=dict)
+    # (table, leading columns) of every index / PRIMARY KEY / UNIQUE the plan creates
+    indexed_columns: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
 
     @property
     def pg_major(self) -> int | None:

@@ -82,6 +82,10 @@ class PreferBigintKeys(Rule):
                     if con.get("type") == "FOREIGN KEY":
                         fks.append((target(f), con))
         for table, con in fks:
+            # a key follows its target's type: only worth saying when the target is
+            # created in this plan too (an existing int key is not this change's fault)
+            if not ctx.plan.is_new(con.get("referenced_table")):
+                continue
             for column in con.get("columns", ()):
                 type_sql = types.get((table, column))
                 if type_sql and type_base(type_sql) in _SMALL_INTS:
