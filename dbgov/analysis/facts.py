@@ -10,8 +10,8 @@ whole plan as one deploy.
 
 from __future__ import annotations
 
-from .model import Plan
-from .sql import analyse_statement
+from .model import Plan, Statement
+from .sql import split_and_analyse
 
 # Marks a table created by a migration that names no task: new for everyone.
 ANY_TASK = "*"
@@ -38,9 +38,10 @@ def attach_facts(plan: Plan, *, single_deploy: bool = False) -> dict[str, str]:
     for migration in plan.migrations:
         task = None if single_deploy else migration.task
         for operation in migration.operations:
+            operation.statements = _one_per_statement(operation.statements, plan.server_version)
             for statement in operation.statements:
-                facts = analyse_statement(statement.sql, pg_version=plan.server_version)
-                statement.facts = facts
+                facts = statement.facts
+                assert facts is not None
                 tables = [normalize_table(t) for t in facts.tables]
                 if facts.kind == "CREATE TABLE":
                     for table in tables:
@@ -51,3 +52,19 @@ def attach_facts(plan: Plan, *, single_deploy: bool = False) -> dict[str, str]:
                         is_new_for(created_by, t, task) for t in tables
                     )
     return created_by
+
+
+def _one_per_statement(statements: list[Statement], pg_version: int | None) -> list[Statement]:
+    """Django sometimes executes two statements in one string (ADD COLUMN …; SET
+    CONSTRAINTS …): split them so that every Statement is one SQL statement."""
+    result: list[Statement] = []
+    for statement in statements:
+        parts = split_and_analyse(statement.sql, pg_version=pg_version)
+        if len(parts) == 1:
+            statement.facts = parts[0]
+            result.append(statement)
+            continue
+        for facts in parts:
+            sql = facts.sql if facts.sql.rstrip().endswith(";") else facts.sql.rstrip() + ";"
+            result.append(Statement(sql=sql, facts=facts, deferred=statement.deferred))
+    return result

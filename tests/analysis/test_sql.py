@@ -948,12 +948,19 @@ def test_hostile_inputs_never_raise(script):
         ("ALTER TABLE t ADD COLUMN c int DEFAULT 0 NOT NULL", "0"),
         ("ALTER TABLE t ADD COLUMN c text DEFAULT 'a, b' COLLATE \"C\"", "'a, b'"),
         ("ALTER TABLE t ADD COLUMN c text DEFAULT NULL", "NULL"),
-        ("ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT (now() + interval '1 day'), ADD d int", "(now() + interval '1 day')"),
-        ("ALTER TABLE \"té\" ADD COLUMN \"ç\" text DEFAULT 'é' CHECK (length(\"ç\") > 0)", "'é'"),
+        (
+            "ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT (now() + interval '1 day'), ADD d int",
+            "(now() + interval '1 day')",
+        ),
+        ('ALTER TABLE "té" ADD COLUMN "ç" text DEFAULT \'é\' CHECK (length("ç") > 0)', "'é'"),
         ("CREATE TABLE n (a int DEFAULT 1, b float DEFAULT random())", "1"),
     ],
 )
 def test_default_expression_text(sql, default):
     facts = analyse_statement(sql)
-    col = facts.details["commands"][0]["column"] if facts.kind == "ALTER TABLE" else facts.details["columns"][0]
+    col = (
+        facts.details["commands"][0]["column"]
+        if facts.kind == "ALTER TABLE"
+        else facts.details["columns"][0]
+    )
     assert col["default"] == default

@@ -21,7 +21,7 @@ def commands(facts: StatementFacts, action: str) -> list[dict]:
 def constraints(facts: StatementFacts) -> list[dict]:
     """Every constraint a statement defines (ALTER TABLE ADD, CREATE TABLE)."""
     found = [c["constraint"] for c in facts.details.get("commands", ()) if c.get("constraint")]
-    found.extend(facts.details.get("constraints", ()))
+    found.extend(c for c in facts.details.get("constraints", ()) if isinstance(c, dict))
     return found
 
 
@@ -347,8 +347,9 @@ class AddForeignKeyValidated(Rule):
         f = ctx.facts
         validated = [
             c
-            for c in commands(f, "ADD CONSTRAINT FOREIGN KEY")
-            if not c["constraint"].get("not_valid")
+            for c in f.details.get("commands", ())
+            if (c.get("constraint") or {}).get("type") == "FOREIGN KEY"
+            and not c["constraint"].get("not_valid")
         ]
         if validated:
             table = f.tables[0] if f.tables else None
