@@ -65,9 +65,9 @@ _dbgov_bootstrap() {
         _dbgov_log "installing dbgov and its [dev] extras into $venv ${DBGOV_EXTRA_REQS:+(with $DBGOV_EXTRA_REQS)}"
         # shellcheck disable=SC2086  # DBGOV_EXTRA_REQS is a space-separated list
         (cd "$DBGOV_ROOT" &&
-            "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip &&
+            "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 &&
             "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-                -e ".[dev]" ${DBGOV_EXTRA_REQS:-}) || {
+                -e ".[dev]" ${DBGOV_EXTRA_REQS:-} >&2) || {
             _dbgov_log "error: pip install failed (see above); $venv left without a stamp"
             rm -f "$stamp"
             return 1

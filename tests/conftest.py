@@ -26,6 +26,7 @@ and storage never leak between tests. Combine it with pytest-django's ``live_ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Generator, Iterator
@@ -131,10 +132,9 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Generator[Page]:
             failures = ARTIFACTS_DIR / "screenshots" / "failures"
             failures.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-            try:
+            # The page may be what broke; the test's own error says more than this.
+            with contextlib.suppress(Exception):
                 new_page.screenshot(path=str(failures / f"{name}.png"), full_page=True)
-            except Exception:  # the page may be what broke; the test's error says more
-                pass
         context.close()
 
 
