@@ -48,7 +48,20 @@ demo_migrate() {
 demo_plan() {
     step "manage.py dbgov plan $*"
     local rc=0
-    python manage.py dbgov plan "$@" || rc=$?
+    # As `python manage.py dbgov plan "$@"`, except that a crash (Python's own exit 1 with a
+    # traceback) exits 2, so that it is never mistaken for "findings need review".
+    python - "$@" <<'PY' || rc=$?
+import sys
+import traceback
+
+from django.core.management import execute_from_command_line
+
+try:
+    execute_from_command_line(["manage.py", "dbgov", "plan", *sys.argv[1:]])
+except Exception:
+    traceback.print_exc()
+    sys.exit(2)
+PY
     case "$rc" in
         0) ;;
         1)

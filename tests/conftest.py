@@ -52,18 +52,17 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark tests that use the browser fixtures ``browser`` (before ``-m`` selects)."""
+    if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django has ordered the tests by database use
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests that use the browser fixtures ``browser`` and run them last."""
-    browser_items: list[pytest.Item] = []
-    other_items: list[pytest.Item] = []
-    for item in items:
-        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.browser)
-        if item.get_closest_marker("browser"):
-            browser_items.append(item)
-        else:
-            other_items.append(item)
+    """Run the browser tests last, keeping the order within both groups."""
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    other_items = [item for item in items if not item.get_closest_marker("browser")]
     items[:] = other_items + browser_items
 
 
