@@ -83,9 +83,10 @@ PY
 # Does a PostgreSQL server answer at URL? (Authentication and database name don't matter.)
 _svc_pg_answers() {
     local url="$1"
-    if command -v pg_isready >/dev/null 2>&1; then
-        pg_isready -q -t 5 -d "$url" >/dev/null 2>&1
-        return
+    # pg_isready is the quick yes; its no may also come from a broken client install
+    # (Debian's wrapper without a client package), so the handshake below decides.
+    if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -t 5 -d "$url" >/dev/null 2>&1; then
+        return 0
     fi
     "$(_svc_python)" - "$url" <<'PY'
 import os, socket, sys
@@ -341,8 +342,8 @@ _svc_redis_private_up() {
         printf '%s\n' "$port"
         return 0
     fi
-    if ! server="$(command -v redis-server)"; then
-        if _svc_apt_install redis-server && server="$(command -v redis-server)"; then
+    if ! { server="$(command -v redis-server)" && [[ -x "$server" ]]; }; then
+        if _svc_apt_install redis-server && server="$(command -v redis-server)" && [[ -x "$server" ]]; then
             :
         else
             _svc_log "error: Redis does not answer at REDIS_URL, and redis-server is not"
