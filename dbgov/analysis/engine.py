@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import django
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.exceptions import (
     BadMigrationError,
@@ -28,7 +29,7 @@ from django.db.utils import DatabaseError, OperationalError
 
 from .errors import AnalysisError
 from .model import Migration, Plan
-from .render import Renderer, describe_migration
+from .render import Renderer, describe_migration, relative_path
 from .shadow import shadow_database
 
 logger = logging.getLogger("dbgov.engine")
@@ -41,14 +42,19 @@ def _no_progress(message: str) -> None:
 
 
 def _migration_file_of(exc: BaseException) -> str | None:
-    """The innermost migrations/*.py file in an exception's traceback (or SyntaxError)."""
+    """The innermost project file in an exception's traceback (or a SyntaxError's file)."""
     filename = getattr(exc, "filename", None)
     if isinstance(exc, SyntaxError) and filename:
-        return str(filename)
+        return f"{relative_path(Path(filename))}, line {exc.lineno}"
+    django_dir = Path(django.__file__).resolve().parent
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        parts = Path(frame.filename).parts
-        if "migrations" in parts:
-            return f"{frame.filename}, line {frame.lineno}"
+        path = Path(frame.filename).resolve()
+        if (
+            django_dir not in path.parents
+            and "importlib" not in path.parts
+            and path.suffix == ".py"
+        ):
+            return f"{relative_path(path)}, line {frame.lineno}"
     return None
 
 

@@ -202,7 +202,7 @@ class SourceInfo:
     operation_lines: list[int] = field(default_factory=list)
 
 
-def _relative(path: Path) -> str:
+def relative_path(path: Path) -> str:
     base = Path(getattr(settings, "BASE_DIR", Path.cwd()))
     try:
         return str(path.resolve().relative_to(Path(base).resolve()))
@@ -234,7 +234,7 @@ def source_info(migration: DjangoMigration) -> SourceInfo:
                         and isinstance(stmt.value, ast.List | ast.Tuple)
                     ):
                         lines = [elt.lineno for elt in stmt.value.elts]
-    return SourceInfo(_relative(path), hashlib.sha256(data).hexdigest(), lines)
+    return SourceInfo(relative_path(path), hashlib.sha256(data).hexdigest(), lines)
 
 
 def describe_migration(migration: DjangoMigration, *, selected: bool, applied: bool) -> Migration:
