@@ -74,6 +74,7 @@ def lint_sql(
 ) -> Plan:
     """Lint SQL texts ({name: sql}); ``pg_version`` is a major version (15) or a
     server_version_num (150004)."""
+    from .analysis.facts import attach_facts
     from .analysis.locks import pg_major
     from .analysis.rules import evaluate
 
@@ -91,7 +92,9 @@ def lint_sql(
                 pg_version=server_version,
             )
         )
-    plan.findings = evaluate(plan, settings=settings, scope="sql")
+    # each file is one deploy: a table it creates is new for the statements after it
+    created_by = attach_facts(plan)
+    plan.findings = evaluate(plan, settings=settings, scope="sql", created_by=created_by)
     return plan
 
 

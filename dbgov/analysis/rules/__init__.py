@@ -245,24 +245,14 @@ def evaluate(
     *,
     settings: Mapping[str, Any] | None = None,
     scope: str | None = None,
+    created_by: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """All findings of the active rules over the selected migrations of ``plan``
     (``scope="sql"``: only the rules that need no Django objects, for ``dbgov lint``)."""
     settings = settings if settings is not None else _settings()
-    from ..facts import created_table
-
-    created = {
-        t
-        for m in plan.migrations
-        for op in m.operations
-        for s in op.statements
-        if s.facts is not None
-        for t in (created_table(s.facts),)
-        if t
-    }
     plan_ctx = PlanContext(
         pg_version=_pg_version(plan, settings),
-        created_tables=created,
+        created_by=dict(created_by or {}),
         settings=dict(settings),
         indexed_columns=_indexed_columns(plan),
     )
@@ -272,6 +262,7 @@ def evaluate(
         if not migration.selected:
             continue
         dj = django_migrations.get(migration.key)
+        plan_ctx.current_task = migration.task
         for rule in ev.rules:
             ev.emit(
                 rule,
@@ -348,12 +339,6 @@ def _raw_sql(dj: Any, operation: Operation | None) -> str | None:
     if isinstance(sql, list | tuple):
         return "\n".join(s if isinstance(s, str) else str(s[0]) for s in sql)
     return None
-
-
-def _normalized(tables: Iterable[str]) -> Iterable[str]:
-    from ..facts import normalize_table
-
-    return (normalize_table(t) for t in tables)
 
 
 def _pg_version(plan: Plan, settings: Mapping[str, Any]) -> int | None:
