@@ -74,7 +74,6 @@ def lint_sql(
 ) -> Plan:
     """Lint SQL texts ({name: sql}); ``pg_version`` is a major version (15) or a
     server_version_num (150004)."""
-    from .analysis.facts import attach_facts
     from .analysis.locks import pg_major
     from .analysis.rules import evaluate
 
@@ -92,10 +91,32 @@ def lint_sql(
                 pg_version=server_version,
             )
         )
-    # each file is one deploy: a table it creates is new for the statements after it
-    created_by = attach_facts(plan)
-    plan.findings = evaluate(plan, settings=settings, scope="sql", created_by=created_by)
+    plan.findings = evaluate(plan, settings=settings, scope="sql", created_by=_created_by(plan))
     return plan
+
+
+def _created_by(plan: Plan) -> dict[str, str]:
+    """Tables the files create (new: locking rules skip them), marking each statement.
+
+    Like facts.attach_facts, but keeps the facts split_and_analyse_each gave (with the
+    comments and line numbers of the whole file)."""
+    from .analysis.facts import ANY_TASK, created_table, normalize_table
+
+    created: dict[str, str] = {}
+    for migration in plan.migrations:
+        for operation in migration.operations:
+            for statement in operation.statements:
+                facts = statement.facts
+                if facts is None:
+                    continue
+                new = created_table(facts)
+                if new:
+                    created[new] = ANY_TASK
+                    statement.new_table = True
+                else:
+                    tables = [normalize_table(t) for t in facts.tables]
+                    statement.new_table = bool(tables) and all(t in created for t in tables)
+    return created
 
 
 def lint_files(

@@ -9,6 +9,7 @@ and .good.sql (the files the tests lint); Django rules from DJANGO_EXAMPLES belo
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -175,8 +176,23 @@ def render() -> str:
     return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
 
 
+def _ruff_format(text: str) -> str:
+    """Format the Python code blocks as `ruff format` (which formats docs) would."""
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        return text
+    done = subprocess.run(
+        [str(ruff), "format", "--stdin-filename", str(OUT), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return done.stdout if done.returncode == 0 and done.stdout else text
+
+
 def main() -> int:
-    text = render()
+    text = _ruff_format(render())
     if "--check" in sys.argv:
         current = OUT.read_text() if OUT.exists() else ""
         if current != text:

@@ -10,7 +10,7 @@ from dbgov.analysis.engine import build_plan
 pytestmark = pytest.mark.django_db
 
 DJANGO_RULES = {
-    "cascade-delete",
+    "fk-on-delete-cascade",
     "data-and-schema-mixed",
     "index-without-purpose",
     "pii-column-unflagged",
@@ -33,7 +33,7 @@ def test_rules_fire_on_the_bad_migrations(scratch_db, shop_migrations):
     plan, found = _findings(scratch_db, shop_migrations, "rules_bad")
     fired = {rule for rule, _, _ in found}
     assert fired >= DJANGO_RULES, DJANGO_RULES - fired
-    assert ("cascade-delete", "0001_initial", 1) in found
+    assert ("fk-on-delete-cascade", "0001_initial", 1) in found
     assert ("table-naming", "0001_initial", 0) in found
     assert ("index-without-purpose", "0002_more", 0) in found
     assert ("runpython-imports-models", "0002_more", 2) in found

@@ -126,12 +126,13 @@ def test_disabled_and_opt_in_rules_and_severity_overrides():
     sql = {"m.sql": "ALTER TABLE t DROP COLUMN c;\nCREATE INDEX CONCURRENTLY i ON t (a);\n"}
     default = lint_sql(sql, settings=DEFAULTS)
     assert _fired(default, "drop-column") and not _fired(default, "prefer-if-exists")
+    assert not _fired(default, "lock-timeout-missing")  # opt-in
     tuned = lint_sql(
         sql,
         settings={
             **DEFAULTS,
             "DISABLED_RULES": ["drop-column"],
-            "ENABLED_RULES": ["prefer-if-exists"],
+            "ENABLED_RULES": ["prefer-if-exists", "lock-timeout-missing"],
             "SEVERITY_OVERRIDES": {"lock-timeout-missing": "requires-care"},
         },
     )

@@ -68,7 +68,7 @@ def test_demo_plan_flags_each_hazard_with_its_lock_and_rewrite_facts(demo_db):
     for f in report["findings"]:
         findings.setdefault(f["migration"], set()).add(f["rule_id"])
     assert findings == {
-        "0002_orders": {"fk-on-delete-cascade"},
+        "0002_orders": {"fk-on-delete-cascade", "table-standard-columns"},
         "0004_order_currency": {"add-column-not-null-no-default"},
         "0005_rename_order_total": {"rename"},
         "0006_order_item_quantity_bigint": {"alter-column-type"},

@@ -163,55 +163,6 @@ class ForeignKeyWithoutIndex(Rule):
                 )
 
 
-def _on_delete_cascade(field: Any) -> bool:
-    on_delete = getattr(getattr(field, "remote_field", None), "on_delete", None)
-    return getattr(on_delete, "__name__", "") == "CASCADE"
-
-
-@register
-class CascadeDelete(Rule):
-    kinds = frozenset({"CREATE TABLE", "ALTER TABLE"})
-    id = "cascade-delete"
-    severity = Severity.CARE
-    category = "conventions"
-    scope = "sql"
-    summary = "ON DELETE CASCADE: deleting one row silently deletes its dependants."
-    why = (
-        "One DELETE can remove large numbers of rows in other tables (Django's "
-        "`on_delete=CASCADE` does it in Python, the database's ON DELETE CASCADE in one "
-        "statement), holding their locks; a reviewer must confirm the data may go."
-    )
-    safe_alternative = (
-        "Prefer `on_delete=models.PROTECT` (or RESTRICT / SET_NULL) and delete dependants "
-        "explicitly; keep CASCADE only for true parts of the parent (order → order items), "
-        "approved in review."
-    )
-
-    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        for con in new_constraints(ctx.facts):
-            if con.get("type") == "FOREIGN KEY" and con.get("on_delete") == "CASCADE":
-                yield Hit(
-                    message=f"{target(ctx.facts)}({', '.join(con.get('columns', ()))}) → "
-                    f"{con.get('referenced_table')} ON DELETE CASCADE."
-                )
-
-    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
-        op = ctx.django_operation
-        if op is None:
-            return
-        fields: list[tuple[str, Any]] = []
-        if ctx.operation.type == "CreateModel":
-            fields = list(getattr(op, "fields", ()))
-        elif ctx.operation.type in ("AddField", "AlterField"):
-            fields = [(op.name, op.field)]
-        model = getattr(op, "model_name", None) or getattr(op, "name", "")
-        for name, field in fields:
-            if _on_delete_cascade(field):
-                to = getattr(field.remote_field, "model", "?")
-                to_label = to if isinstance(to, str) else getattr(to._meta, "label", str(to))
-                yield Hit(message=f"{model}.{name} → {to_label} uses on_delete=CASCADE.")
-
-
 @register
 class TableNaming(Rule):
     id = "table-naming"

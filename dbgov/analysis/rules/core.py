@@ -545,6 +545,7 @@ class CascadeDelete(Rule):
     id = "fk-on-delete-cascade"
     severity = Severity.CARE
     category = "conventions"
+    scope = "sql"  # the SQL check also runs in `dbgov lint`
     summary = "A foreign key deletes rows in cascade: a reviewer must confirm it."
     why = (
         "on_delete=CASCADE (or ON DELETE CASCADE in SQL) deletes every referencing row when "
