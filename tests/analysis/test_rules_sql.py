@@ -12,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dbgov.analysis.rules import all_rules
 from dbgov.conf import DEFAULTS
@@ -316,3 +318,29 @@ def test_rules_doc_is_generated_from_the_catalogue():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- never crashes ---------------------------------------------------------------------
+
+_CORPUS = [p.read_text() for p in sorted(CASES.glob("*.sql"))]
+
+
+@st.composite
+def _mutated_scripts(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.sampled_from(_CORPUS), min_size=1, max_size=4))
+    text = "\n".join(parts)
+    for _ in range(draw(st.integers(0, 3))):
+        pos = draw(st.integers(0, len(text)))
+        chunk = draw(st.sampled_from([";", "(", ")", "'", " NOT VALID", " CONCURRENTLY", "BEGIN;", "--", "x" * 70, "é"]))
+        cut = draw(st.integers(0, 3))
+        text = text[:pos] + chunk + text[pos + cut :]
+    return text
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated_scripts(), st.booleans(), st.sampled_from([None, 10, 11, 12, 17]))
+def test_lint_never_raises_on_mutated_sql(script, in_tx, pg):
+    plan = lint_sql({"m.sql": script}, assume_in_transaction=in_tx, pg_version=pg, settings=ALL_ON)
+    for f in plan.findings:
+        assert f.rule_id and f.message
+    assert all(s.facts is not None and "analysis_error" not in s.facts.details for s in plan.migrations[0].operations[0].statements)
