@@ -393,6 +393,16 @@ def _constraint_info(con: Node, column: str | None = None) -> dict[str, Any]:
         info["include"] = _strings(con.get("including"))
     if contype == "CONSTR_EXCLUSION":
         info["method"] = con.get("access_method", "gist")
+    if contype == "CONSTR_CHECK":
+        # CHECK (col IS NOT NULL): from PostgreSQL 12 a valid one lets SET NOT NULL skip
+        # its scan (sql-altertable.html, SET/DROP NOT NULL)
+        name, test = _unwrap(con.get("raw_expr"))
+        if name == "NullTest" and test.get("nulltesttype") == "IS_NOT_NULL":
+            arg_name, arg = _unwrap(test.get("arg"))
+            if arg_name == "ColumnRef":
+                fields = _strings(arg.get("fields"))
+                if fields:
+                    info["not_null_column"] = fields[-1]
     if con.get("where_clause"):
         info["partial"] = True
     return info

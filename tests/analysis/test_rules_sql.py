@@ -331,7 +331,11 @@ def _mutated_scripts(draw: st.DrawFn) -> str:
     text = "\n".join(parts)
     for _ in range(draw(st.integers(0, 3))):
         pos = draw(st.integers(0, len(text)))
-        chunk = draw(st.sampled_from([";", "(", ")", "'", " NOT VALID", " CONCURRENTLY", "BEGIN;", "--", "x" * 70, "é"]))
+        chunk = draw(
+            st.sampled_from(
+                [";", "(", ")", "'", " NOT VALID", " CONCURRENTLY", "BEGIN;", "--", "x" * 70, "é"]
+            )
+        )
         cut = draw(st.integers(0, 3))
         text = text[:pos] + chunk + text[pos + cut :]
     return text
@@ -343,4 +347,49 @@ def test_lint_never_raises_on_mutated_sql(script, in_tx, pg):
     plan = lint_sql({"m.sql": script}, assume_in_transaction=in_tx, pg_version=pg, settings=ALL_ON)
     for f in plan.findings:
         assert f.rule_id and f.message
-    assert all(s.facts is not None and "analysis_error" not in s.facts.details for s in plan.migrations[0].operations[0].statements)
+    assert all(
+        s.facts is not None and "analysis_error" not in s.facts.details
+        for s in plan.migrations[0].operations[0].statements
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "pg", "fires"),
+    [
+        # the validated CHECK proves NOT NULL on 12+, not before
+        (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;\nALTER TABLE t ALTER a SET NOT NULL;",
+            12,
+            False,
+        ),
+        (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;\nALTER TABLE t ALTER a SET NOT NULL;",
+            11,
+            True,
+        ),
+        # NOT VALID alone proves nothing; another column or constraint neither
+        (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t ALTER a SET NOT NULL;",
+            15,
+            True,
+        ),
+        (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (b IS NOT NULL);\nALTER TABLE t ALTER a SET NOT NULL;",
+            15,
+            True,
+        ),
+        (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT other;\nALTER TABLE t ALTER a SET NOT NULL;",
+            15,
+            True,
+        ),
+        (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL);\nALTER TABLE t ALTER a SET NOT NULL;",
+            15,
+            False,
+        ),
+    ],
+)
+def test_set_not_null_after_a_validated_check(script, pg, fires):
+    plan = lint_sql({"m.sql": script}, pg_version=pg, settings=DEFAULTS)
+    assert bool(_fired(plan, "set-not-null")) is fires

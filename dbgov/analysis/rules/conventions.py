@@ -37,7 +37,7 @@ def _setting(ctx: Any, key: str, default: Any) -> Any:
 @register
 class PiiColumnWithoutFlag(Rule):
     id = "pii-column-unflagged"
-    severity = Severity.CARE
+    severity = Severity.WARNING  # a convention: advice that never blocks
     category = "conventions"
     scope = "sql"
     summary = "A column that looks like personal data has no PII flag in its comment."

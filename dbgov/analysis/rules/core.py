@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..facts import normalize_table
 from ..model import LockLevel, Severity, StatementFacts
 from . import register
 from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
@@ -281,7 +282,6 @@ class ConcurrentlyInTransaction(Rule):
 
 @register
 class SetNotNull(Rule):
-    needs_actions = frozenset({"SET NOT NULL"})
     kinds = frozenset({"ALTER TABLE"})
     id = "set-not-null"
     severity = Severity.CARE
@@ -299,9 +299,33 @@ class SetNotNull(Rule):
         "`null=False` (PostgreSQL 12+ skips the scan) and drop the CHECK."
     )
 
+    def __init__(self) -> None:
+        # (table, column) proven NOT NULL by a valid CHECK earlier in the run, and the
+        # NOT VALID ones waiting for their VALIDATE: {(table, constraint): column}
+        self._proven: set[tuple[str, str]] = set()
+        self._pending: dict[tuple[str, str], str] = {}
+
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        if "SET NOT NULL" in ctx.facts.actions:
-            table = ctx.facts.tables[0] if ctx.facts.tables else None
+        table = ctx.facts.tables[0] if ctx.facts.tables else None
+        key = normalize_table(table or "")
+        for cmd in ctx.facts.details.get("commands", ()):
+            con = cmd.get("constraint") or {}
+            column = con.get("not_null_column")
+            if cmd.get("action") == "ADD CONSTRAINT CHECK" and column:
+                if con.get("not_valid"):
+                    self._pending[(key, str(con.get("name")))] = column
+                else:
+                    self._proven.add((key, column))
+            elif cmd.get("action") == "VALIDATE CONSTRAINT":
+                name = (key, str(cmd.get("constraint_name")))
+                if name in self._pending:
+                    self._proven.add((key, self._pending.pop(name)))
+        for cmd in ctx.facts.details.get("commands", ()):
+            if cmd.get("action") != "SET NOT NULL":
+                continue
+            major = ctx.plan.pg_major
+            if (key, cmd.get("column_name")) in self._proven and (major is None or major >= 12):
+                continue  # the validated CHECK proves it: no scan
             yield Hit(
                 message=f"SET NOT NULL on {table} scans it under ACCESS EXCLUSIVE.",
                 table=table,
