@@ -192,6 +192,7 @@ def _parse(script: str) -> list[tuple[str, Node, list[str], int]] | StatementFac
     raw = script.encode("utf-8", "surrogatepass")
     out: list[tuple[str, Node, list[str], int]] = []
     previous_end = 0
+    line, line_at = 1, 0
     for item in tree.get("stmts", ()):
         start = item.get("stmt_location", 0)
         length = item.get("stmt_len", 0)
@@ -213,8 +214,9 @@ def _parse(script: str) -> list[tuple[str, Node, list[str], int]] | StatementFac
                 gap = ""
             comments = _COMMENT_RE.findall(gap)
         segment = raw[start:end]
-        lead = len(segment) - len(segment.lstrip())
-        line = raw.count(b"\n", 0, start + lead) + 1
+        first = start + len(segment) - len(segment.lstrip())
+        line += raw.count(b"\n", line_at, first)  # incremental: linear in the script
+        line_at = first
         previous_end = end
         out.append((text, item.get("stmt", {}), comments, line))
     if out and previous_end < len(raw):

@@ -126,8 +126,15 @@ class _Evaluator:
             k: Severity(v) for k, v in (settings.get("SEVERITY_OVERRIDES") or {}).items()
         }
         self.findings: list[Finding] = []
+        # only the rules that implement each hook (most implement one)
         self.statement_rules = [
             r for r in rules if type(r).check_statement is not Rule.check_statement
+        ]
+        self.operation_rules = [
+            r for r in rules if type(r).check_operation is not Rule.check_operation
+        ]
+        self.migration_rules = [
+            r for r in rules if type(r).check_migration is not Rule.check_migration
         ]
 
     def emit(
@@ -263,27 +270,32 @@ def evaluate(
             continue
         dj = django_migrations.get(migration.key)
         plan_ctx.current_task = migration.task
-        for rule in ev.rules:
-            ev.emit(
-                rule,
-                rule.check_migration(MigrationContext(plan_ctx, migration, dj)),
-                _Located(migration, None, None, None),
-                suppress=_migration_suppressions(migration, None),
-            )
+        m_ctx = MigrationContext(plan_ctx, migration, dj)
+        for rule in ev.migration_rules:
+            hits = list(rule.check_migration(m_ctx))
+            if hits:
+                ev.emit(
+                    rule,
+                    hits,
+                    _Located(migration, None, None, None),
+                    suppress=_migration_suppressions(migration, None),
+                )
         items: list[_Located] = []
         for operation in migration.operations:
             dj_op = dj.operations[operation.index] if dj is not None else None
             op_ctx = OperationContext(plan_ctx, operation, migration, dj_op, dj)
             only_new = op_ctx.touches_only_new_tables()
-            for rule in ev.rules:
+            for rule in ev.operation_rules:
                 if rule.locking and only_new:
                     continue
-                ev.emit(
-                    rule,
-                    rule.check_operation(op_ctx),
-                    _Located(migration, operation, None, None),
-                    suppress=_migration_suppressions(migration, operation),
-                )
+                hits = list(rule.check_operation(op_ctx))
+                if hits:
+                    ev.emit(
+                        rule,
+                        hits,
+                        _Located(migration, operation, None, None),
+                        suppress=_migration_suppressions(migration, operation),
+                    )
             items.extend(_Located(migration, operation, s, s.facts) for s in operation.statements)
 
         def suppress_for(where: _Located, _dj: Any = dj) -> dict[str, str | None]:
@@ -307,12 +319,12 @@ def evaluate(
     return sorted(ev.findings, key=_order(plan))
 
 
-def _indexed_columns(plan: Plan) -> set[tuple[str, tuple[str, ...]]]:
-    """(table, columns) of the indexes, primary keys and unique constraints the plan adds."""
+def _indexed_columns(plan: Plan) -> dict[str, set[tuple[str, ...]]]:
+    """{table: columns} of the indexes, primary keys and unique constraints the plan adds."""
     from ..facts import normalize_table
     from .helpers import new_constraints, target
 
-    found: set[tuple[str, tuple[str, ...]]] = set()
+    found: dict[str, set[tuple[str, ...]]] = {}
     for m in plan.migrations:
         for op in m.operations:
             for s in op.statements:
@@ -321,10 +333,11 @@ def _indexed_columns(plan: Plan) -> set[tuple[str, tuple[str, ...]]]:
                     continue
                 table = normalize_table(target(f) or "")
                 if f.kind == "CREATE INDEX":
-                    found.add((table, tuple(f.details.get("columns", ()))))
+                    found.setdefault(table, set()).add(tuple(f.details.get("columns", ())))
                 for con in new_constraints(f):
                     if con.get("type") in ("PRIMARY KEY", "UNIQUE"):
-                        found.add((table, tuple(c for c in con.get("columns", ()) if c)))
+                        cols = tuple(c for c in con.get("columns", ()) if c)
+                        found.setdefault(table, set()).add(cols)
     return found
 
 

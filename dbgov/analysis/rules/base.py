@@ -44,8 +44,8 @@ class PlanContext:
     # {table: task that created it earlier in the plan} (see facts.py)
     created_by: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
-    # (table, leading columns) of every index / PRIMARY KEY / UNIQUE the plan creates
-    indexed_columns: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    # {table: column tuples} of every index / PRIMARY KEY / UNIQUE the plan creates
+    indexed_columns: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
     # The task of the migration being checked (tables are new only for their task)
     current_task: str | None = None
 

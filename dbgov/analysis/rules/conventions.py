@@ -149,13 +149,10 @@ class ForeignKeyWithoutIndex(Rule):
                     elif con.get("type") == "FOREIGN KEY":
                         fks.append((table, cols, con.get("referenced_table")))
         # indexes anywhere in the plan count (the demo's T-021 adds its index next)
-        indexed |= ctx.plan.indexed_columns
         for table, cols, ref in fks:
-            covered = any(
-                t == table and idx[: len(cols)] == cols
-                for t, idx in indexed
-                if len(idx) >= len(cols)
-            )
+            candidates = [idx for t, idx in indexed if t == table]
+            candidates.extend(ctx.plan.indexed_columns.get(table, ()))
+            covered = any(idx[: len(cols)] == cols for idx in candidates)
             if cols and not covered and all((table, c) in created for c in cols):
                 yield Hit(
                     message=f"Foreign key {table}({', '.join(cols)}) → {ref} has no index.",
