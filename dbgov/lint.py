@@ -80,7 +80,7 @@ def lint_sql(
     settings = dict(settings) if settings is not None else _settings()
     version = pg_version or settings.get("PG_VERSION")
     server_version = pg_major(int(version)) * 10000 if version else None
-    plan = Plan(database="lint", server_version=server_version, selection="lint")
+    plan = Plan(database="lint", server_version=server_version, selection="files")
     for name, sql in sources.items():
         plan.migrations.append(
             _migration(

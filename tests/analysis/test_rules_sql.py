@@ -233,6 +233,13 @@ def test_manage_lint_text_and_exit_codes(tmp_path):
     assert "drop-column.bad.sql:1: requires-care drop-column" in out
 
 
+def test_lint_rejects_a_file_that_is_not_utf8(tmp_path):
+    bad = tmp_path / "latin1.sql"
+    bad.write_bytes("COMMENT ON TABLE t IS 'caf\xe9';".encode("latin-1"))
+    with pytest.raises(LintError, match="latin1.sql: not UTF-8"):
+        lint_files([str(bad)])
+
+
 def test_manage_lint_missing_file_is_exit_2():
     from django.core.management.base import CommandError
 
@@ -252,6 +259,9 @@ def test_lint_directory_json_and_sarif(tmp_path):
     code, out, _ = _run_manage("lint", str(tmp_path), "--format", "json")
     assert code == 1
     data = json.loads(out)
+    plan_schema = json.loads((ROOT / "dbgov" / "schemas" / "plan.schema.json").read_text())
+    jsonschema.validate(data, plan_schema)
+    assert data["selection"] == "files"
     assert [m["name"].rsplit("/", 1)[-1] for m in data["migrations"]] == ["a.sql", "b.sql"]
     code, out, _ = _run_manage("lint", str(tmp_path), "--format", "sarif")
     sarif = json.loads(out)
