@@ -82,16 +82,21 @@ def lint_sql(
     server_version = pg_major(int(version)) * 10000 if version else None
     plan = Plan(database="lint", server_version=server_version, selection="files")
     for name, sql in sources.items():
-        plan.migrations.append(
-            _migration(
-                name,
-                sql,
-                sql.encode("utf-8", "surrogatepass"),
-                atomic=assume_in_transaction,
-                pg_version=server_version,
-            )
+        migration = _migration(
+            name,
+            sql,
+            sql.encode("utf-8", "surrogatepass"),
+            atomic=assume_in_transaction,
+            pg_version=server_version,
         )
-    plan.findings = evaluate(plan, settings=settings, scope="sql", created_by=_created_by(plan))
+        plan.migrations.append(migration)
+        # Each file is its own migration, deployed on its own: a table is new only in
+        # the file that creates it (a directory of migrations is usually history).
+        one = Plan(database="lint", server_version=server_version, selection="files")
+        one.migrations = [migration]
+        plan.findings.extend(
+            evaluate(one, settings=settings, scope="sql", created_by=_created_by(one))
+        )
     return plan
 
 

@@ -162,7 +162,8 @@ def _split_and_analyse(script: str, pg_version: int | None) -> tuple[StatementFa
     if isinstance(parsed, StatementFacts):
         return (parsed,)
     return tuple(
-        _facts(text, node, comments, pg_version, line) for text, node, comments, line in parsed
+        _facts(text, node, comments, pg_version, line, offset)
+        for text, node, comments, line, offset in parsed
     )
 
 
@@ -180,8 +181,9 @@ def _error_facts(script: str, message: str, index: int | None) -> StatementFacts
     return StatementFacts(sql=script, node="", kind="", details=details, parse_error=message)
 
 
-def _parse(script: str) -> list[tuple[str, Node, list[str], int]] | StatementFacts:
-    """[(statement text, {NodeType: body}, comments, line)] or an error's facts."""
+def _parse(script: str) -> list[tuple[str, Node, list[str], int, int]] | StatementFacts:
+    """[(statement text, {NodeType: body}, comments, line, byte offset of the text)] or
+    an error's facts. The parse tree's locations are byte offsets in ``script``."""
     try:
         tree = _json_loads(_pg.parse_sql_json(script))
     except _pg.ParseError as exc:
@@ -190,7 +192,7 @@ def _parse(script: str) -> list[tuple[str, Node, list[str], int]] | StatementFac
     except Exception as exc:  # NUL bytes, stack depth, encoding: still a parse failure
         return _error_facts(script, f"{type(exc).__name__}: {exc}", None)
     raw = script.encode("utf-8", "surrogatepass")
-    out: list[tuple[str, Node, list[str], int]] = []
+    out: list[tuple[str, Node, list[str], int, int]] = []
     previous_end = 0
     line, line_at = 1, 0
     for item in tree.get("stmts", ()):
@@ -218,7 +220,7 @@ def _parse(script: str) -> list[tuple[str, Node, list[str], int]] | StatementFac
         line += raw.count(b"\n", line_at, first)  # incremental: linear in the script
         line_at = first
         previous_end = end
-        out.append((text, item.get("stmt", {}), comments, line))
+        out.append((text, item.get("stmt", {}), comments, line, first))
     if out and previous_end < len(raw):
         tail = raw[previous_end:].decode("utf-8", "replace")
         newline = tail.find("\n")
@@ -493,7 +495,12 @@ def _default_text(sql: str, byte_location: int) -> str | None:
     return sql[first.start : last.end + 1]
 
 
-def column_info(coldef: Node, sql: str = "") -> dict[str, Any]:
+# Byte offset of the statement being analysed within its script (the parse tree's
+# locations count from the script's start). Analysis is synchronous: one slot suffices.
+_OFFSET = [0]
+
+
+def column_info(coldef: Node, sql: str = "", offset: int | None = None) -> dict[str, Any]:
     """The facts of a ColumnDef body: name, type, NOT NULL, default, identity, …"""
     type_sql, base = _type_name(coldef.get("typeName"))
     info: dict[str, Any] = {
@@ -527,7 +534,8 @@ def column_info(coldef: Node, sql: str = "") -> dict[str, Any]:
             info["has_default"] = True
             info["default_volatility"] = _volatility(con.get("raw_expr"))
             if sql:
-                info["default"] = _default_text(sql, con.get("location", -1))
+                start = _OFFSET[0] if offset is None else offset
+                info["default"] = _default_text(sql, con.get("location", -1) - start)
         elif contype == "CONSTR_IDENTITY":
             info["identity"] = "ALWAYS" if con.get("generated_when") == "a" else "BY DEFAULT"
             info["not_null"] = True
@@ -617,10 +625,16 @@ def _objtype_words(objtype: str) -> str:
 
 
 def _facts(
-    text: str, stmt: Node, comments: list[str], pg_version: int | None, line: int = 1
+    text: str,
+    stmt: Node,
+    comments: list[str],
+    pg_version: int | None,
+    line: int = 1,
+    offset: int = 0,
 ) -> StatementFacts:
     node, body = _unwrap(stmt)
     details: dict[str, Any] = {"line": line}
+    _OFFSET[0] = offset  # where ``text`` starts in the parsed script (bytes)
     if comments:
         details["comments"] = comments
     try:

@@ -403,3 +403,31 @@ def test_lint_never_raises_on_mutated_sql(script, in_tx, pg):
 def test_set_not_null_after_a_validated_check(script, pg, fires):
     plan = lint_sql({"m.sql": script}, pg_version=pg, settings=DEFAULTS)
     assert bool(_fired(plan, "set-not-null")) is fires
+
+
+def test_a_table_is_new_only_in_the_file_that_creates_it():
+    plan = lint_sql(
+        {
+            "0001.sql": "CREATE TABLE posts (id bigint PRIMARY KEY, body text);\nCREATE INDEX posts_body ON posts (body);\n",
+            "0002.sql": "CREATE INDEX posts_body2 ON posts (body);\n",
+        },
+        settings=DEFAULTS,
+    )
+    assert [f.migration for f in _fired(plan, "create-index-not-concurrently")] == ["0002.sql"]
+
+
+@pytest.mark.parametrize(
+    ("type_sql", "fires"),
+    [
+        ("timestamp", True),
+        ("timestamp(3)", True),
+        ("timestamp without time zone", True),
+        ("timestamptz", False),
+        ("timestamptz(3)", False),
+        ("timestamp with time zone", False),
+        ("timestamp(6) with time zone", False),
+    ],
+)
+def test_prefer_timestamptz_spellings(type_sql, fires):
+    plan = lint_sql({"m.sql": f"ALTER TABLE t ADD COLUMN at {type_sql};"}, settings=DEFAULTS)
+    assert bool(_fired(plan, "prefer-timestamptz")) is fires

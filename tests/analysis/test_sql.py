@@ -965,3 +965,14 @@ def test_default_expression_text(sql, default):
         else facts.details["columns"][0]
     )
     assert col["default"] == default
+
+
+def test_default_text_of_a_later_statement_in_a_script():
+    script = (
+        "SELECT 1;\n-- é\nALTER TABLE t ADD COLUMN a int DEFAULT 42;\n"
+        "ALTER TABLE \"é\" ADD COLUMN b uuid DEFAULT gen_random_uuid(), ADD c text DEFAULT 'x';"
+    )
+    _, first, second = split_and_analyse(script)
+    assert first.details["column"]["default"] == "42"
+    cols = [c["column"]["default"] for c in second.details["commands"]]
+    assert cols == ["gen_random_uuid()", "'x'"]

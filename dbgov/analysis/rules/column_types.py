@@ -142,12 +142,10 @@ class PreferTimestamptz(_TypeRule):
     advice = "prefer timestamp with time zone."
 
     def matches(self, type_sql: str) -> bool:
-        t = type_sql.lower()
-        return (
-            t.startswith("timestamp")
-            and "with time zone" not in t
-            or t.endswith("without time zone")
-        )
+        t = " ".join(type_sql.lower().split())
+        if t.startswith("timestamptz") or "with time zone" in t:
+            return False
+        return t.startswith("timestamp")
 
 
 @register
