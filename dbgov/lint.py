@@ -16,7 +16,61 @@ from typing import Any
 from .analysis.model import Migration, Operation, Plan, Statement
 from .analysis.sql import split_and_analyse_each
 
-__all__ = ["LintError", "collect_files", "lint_files", "lint_sql"]
+__all__ = [
+    "LintError",
+    "add_lint_arguments",
+    "collect_files",
+    "lint_files",
+    "lint_sql",
+    "write_lint",
+]
+
+
+def add_lint_arguments(parser: Any) -> None:
+    """The options of `dbgov lint` (manage.py and python -m dbgov)."""
+    parser.add_argument(
+        "paths", nargs="+", metavar="FILE.sql|DIR", help="files, or directories searched for *.sql"
+    )
+    parser.add_argument(
+        "--assume-in-transaction",
+        action="store_true",
+        help="each file runs inside a transaction (as a Django atomic migration does)",
+    )
+    parser.add_argument(
+        "--pg-version",
+        type=int,
+        metavar="N",
+        help='PostgreSQL major version to reason about (default: DBGOV["PG_VERSION"], else the newest)',
+    )
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "sarif"],
+        default="text",
+        help="text for people; json (the plan schema) or sarif 2.1.0 for machines",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes to lint with (default: one per CPU for large directories)",
+    )
+
+
+def write_lint(plan: Plan, fmt: str, write: Any, style: Any) -> None:
+    """Write the report in ``fmt`` through ``write(text)``."""
+    if fmt == "text":
+        write(render_lint_text(plan, style))
+        return
+    import json
+
+    from .analysis.report import to_json, to_sarif
+
+    if fmt == "json":
+        write(json.dumps(to_json(plan), indent=2) + "\n")
+    else:
+        from .analysis.rules import all_rules
+
+        write(json.dumps(to_sarif(plan, all_rules()), indent=2) + "\n")
 
 
 class LintError(Exception):
@@ -130,7 +184,10 @@ def lint_files(
     assume_in_transaction: bool = False,
     pg_version: int | None = None,
     settings: Mapping[str, Any] | None = None,
+    jobs: int | None = None,
 ) -> Plan:
+    """Lint the .sql files under ``paths``; ``jobs`` processes (default: one per CPU
+    for large directories, see PARALLEL_MIN_FILES)."""
     sources: dict[str, str] = {}
     for path in collect_files(paths):
         try:
@@ -141,12 +198,62 @@ def lint_files(
             sources[_display(path)] = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise LintError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-    return lint_sql(
-        sources,
-        assume_in_transaction=assume_in_transaction,
-        pg_version=pg_version,
-        settings=settings,
-    )
+    settings = dict(settings) if settings is not None else _settings()
+    options = {"assume_in_transaction": assume_in_transaction, "pg_version": pg_version}
+    workers = _workers(len(sources), jobs)
+    if workers > 1:
+        plan = _lint_parallel(sources, workers, options, settings)
+        if plan is not None:
+            return plan
+    return lint_sql(sources, settings=settings, **options)  # type: ignore[arg-type]
+
+
+# Files are linted independently (each is its own migration), so a large directory is
+# split across processes: below this many files the fork is not worth it.
+PARALLEL_MIN_FILES = 64
+
+
+def _workers(files: int, jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, min(jobs, files))
+    if files < PARALLEL_MIN_FILES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, files // (PARALLEL_MIN_FILES // 2)))
+
+
+def _lint_chunk(args: tuple[dict[str, str], dict[str, Any], dict[str, Any]]) -> Plan:
+    sources, options, settings = args
+    return lint_sql(sources, settings=settings, **options)
+
+
+def _lint_parallel(
+    sources: dict[str, str], workers: int, options: dict[str, Any], settings: dict[str, Any]
+) -> Plan | None:
+    """Lint contiguous slices of the files in forked processes; None if that fails."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    names = list(sources)
+    size = -(-len(names) // workers)
+    chunks = [
+        ({n: sources[n] for n in names[i : i + size]}, options, settings)
+        for i in range(0, len(names), size)
+    ]
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
+            parts = list(pool.map(_lint_chunk, chunks))
+    except Exception:  # no fork, no /dev/shm …: lint in this process instead
+        return None
+    plan = parts[0]
+    for part in parts[1:]:
+        plan.migrations.extend(part.migrations)
+        plan.findings.extend(part.findings)
+    return plan
 
 
 def _settings() -> dict[str, Any]:

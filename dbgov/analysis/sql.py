@@ -1334,8 +1334,13 @@ def _dml(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> 
         details["columns"] = [_unwrap(t)[1].get("name") for t in body.get("cols", ())]
         _, sel = _unwrap(body.get("selectStmt"))
         details["from_select"] = bool(sel.get("fromClause"))
-    # tables read by the statement (FROM / USING / sub-selects): ACCESS SHARE
-    for name, sub in _walk({k: v for k, v in body.items() if k != "relation"}):
+    # tables read by the statement (FROM / USING / WITH / INSERT … SELECT): ACCESS SHARE
+    sources = [
+        body[k]
+        for k in ("fromClause", "usingClause", "withClause", "selectStmt", "sourceRelation")
+        if k in body
+    ]
+    for name, sub in _walk(sources) if sources else ():
         if name == "RangeVar":
             acc.lock(_rv_name(sub), LockLevel.ACCESS_SHARE)
     return _make(text, node, kind, acc, details)

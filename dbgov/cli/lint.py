@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from django.core.management.base import CommandError
 
-from ..analysis.report import to_json, to_sarif
-from ..analysis.rules import all_rules
-from ..lint import LintError, lint_files, render_lint_text
+from ..lint import LintError, add_lint_arguments, lint_files, write_lint
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
 
 
@@ -21,29 +18,7 @@ class Subcommand(BaseSubcommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "paths",
-            nargs="+",
-            metavar="FILE.sql|DIR",
-            help="files, or directories searched for *.sql",
-        )
-        parser.add_argument(
-            "--assume-in-transaction",
-            action="store_true",
-            help="each file runs inside a transaction (as a Django atomic migration does)",
-        )
-        parser.add_argument(
-            "--pg-version",
-            type=int,
-            metavar="N",
-            help='PostgreSQL major version to reason about (default: DBGOV["PG_VERSION"], else the newest)',
-        )
-        parser.add_argument(
-            "--format",
-            choices=["text", "json", "sarif"],
-            default="text",
-            help="text for people; json (the plan schema) or sarif 2.1.0 for machines",
-        )
+        add_lint_arguments(parser)
 
     def handle(self, **options: Any) -> int:
         try:
@@ -51,14 +26,11 @@ class Subcommand(BaseSubcommand):
                 options["paths"],
                 assume_in_transaction=options["assume_in_transaction"],
                 pg_version=options["pg_version"],
+                jobs=options.get("jobs"),
             )
         except LintError as exc:
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
-        fmt = options["format"]
-        if fmt == "json":
-            self.stdout.write(json.dumps(to_json(plan), indent=2))
-        elif fmt == "sarif":
-            self.stdout.write(json.dumps(to_sarif(plan, all_rules()), indent=2))
-        else:
-            self.stdout.write(render_lint_text(plan, self.style), ending="")
+        write_lint(
+            plan, options["format"], lambda text: self.stdout.write(text, ending=""), self.style
+        )
         return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK

@@ -431,3 +431,13 @@ def test_a_table_is_new_only_in_the_file_that_creates_it():
 def test_prefer_timestamptz_spellings(type_sql, fires):
     plan = lint_sql({"m.sql": f"ALTER TABLE t ADD COLUMN at {type_sql};"}, settings=DEFAULTS)
     assert bool(_fired(plan, "prefer-timestamptz")) is fires
+
+
+def test_parallel_lint_gives_the_same_report_as_one_process():
+    files = sorted(str(p) for p in CASES.glob("*.bad.sql"))
+    one = lint_files(files, jobs=1, settings=ALL_ON)
+    many = lint_files(files, jobs=3, settings=ALL_ON)
+    assert [m.name for m in many.migrations] == [m.name for m in one.migrations]
+    assert [(f.migration, f.line, f.rule_id, f.message) for f in many.findings] == [
+        (f.migration, f.line, f.rule_id, f.message) for f in one.findings
+    ]

@@ -130,6 +130,7 @@ class _Evaluator:
         self.statement_rules = [
             r for r in rules if type(r).check_statement is not Rule.check_statement
         ]
+        self._by_kind: dict[str, list[Rule]] = {}
         self.operation_rules = [
             r for r in rules if type(r).check_operation is not Rule.check_operation
         ]
@@ -175,6 +176,15 @@ class _Evaluator:
                     finding.suppressed = reason
             self.findings.append(finding)
 
+    def _rules_for(self, kind: str) -> list[Rule]:
+        """The statement rules that can fire on this kind of statement (memoised)."""
+        rules = self._by_kind.get(kind)
+        if rules is None:
+            positions = _kind_index(tuple(type(r) for r in self.statement_rules), kind)
+            rules = [self.statement_rules[i] for i in positions]
+            self._by_kind[kind] = rules
+        return rules
+
     def statements(
         self,
         items: list[_Located],
@@ -206,10 +216,8 @@ class _Evaluator:
             )
             only_new = bool(facts.tables) and all(ctx.is_new(t) for t in facts.tables)
             suppress = _Lazy(suppress_for, where)  # read only when a rule fires
-            for rule in self.statement_rules:
+            for rule in self._rules_for(facts.kind):
                 if rule.locking and only_new:
-                    continue
-                if rule.kinds is not None and facts.kind not in rule.kinds:
                     continue
                 if rule.needs_actions is not None and rule.needs_actions.isdisjoint(facts.actions):
                     continue
@@ -229,6 +237,11 @@ class _Evaluator:
                     "",
                     "DEFAULT",
                 )
+
+
+@cache
+def _kind_index(classes: tuple[type[Rule], ...], kind: str) -> tuple[int, ...]:
+    return tuple(i for i, c in enumerate(classes) if c.kinds is None or kind in c.kinds)
 
 
 def _with_index(hits: Iterable[Hit], index: int) -> Iterable[Hit]:

@@ -5,7 +5,7 @@ These are not locking rules: a new table is exactly where a type is chosen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from ..model import Severity
@@ -18,12 +18,22 @@ _SMALL_INTS = frozenset(
 )
 
 
-def _typed_columns(ctx: StatementContext) -> Iterator[tuple[str | None, str]]:
+_LAST: list[Any] = [None, []]  # (facts, its typed columns): the type rules share one read
+
+
+def _typed_columns(ctx: StatementContext) -> list[tuple[str | None, str]]:
     """(column name, type) a statement creates or changes to."""
-    for col in added_columns(ctx.facts):
-        yield col.get("name"), col.get("type") or ""
-    for cmd in commands(ctx.facts, "ALTER COLUMN TYPE"):
-        yield cmd.get("column_name"), cmd.get("new_type") or ""
+    if _LAST[0] is ctx.facts:
+        return _LAST[1]
+    found: list[tuple[str | None, str]] = [
+        (col.get("name"), col.get("type") or "") for col in added_columns(ctx.facts)
+    ]
+    found.extend(
+        (cmd.get("column_name"), cmd.get("new_type") or "")
+        for cmd in commands(ctx.facts, "ALTER COLUMN TYPE")
+    )
+    _LAST[0], _LAST[1] = ctx.facts, found
+    return found
 
 
 class _TypeRule(Rule):
