@@ -10,7 +10,7 @@ whole plan as one deploy.
 
 from __future__ import annotations
 
-from .model import Plan, Statement
+from .model import Plan, Statement, StatementFacts
 from .sql import split_and_analyse
 
 # Marks a table created by a migration that names no task: new for everyone.
@@ -21,6 +21,13 @@ def normalize_table(name: str) -> str:
     """Compare table names the way PostgreSQL resolves unquoted ones in ``public``."""
     bare = name.replace('"', "").lower()
     return bare[len("public.") :] if bare.startswith("public.") else bare
+
+
+def created_table(facts: StatementFacts) -> str | None:
+    """The (normalized) table a CREATE TABLE / CREATE TABLE AS statement creates."""
+    if facts.kind in ("CREATE TABLE", "CREATE TABLE AS") and facts.details.get("table"):
+        return normalize_table(facts.details["table"])
+    return None
 
 
 def is_new_for(created_by: dict[str, str], table: str, task: str | None) -> bool:
@@ -43,9 +50,10 @@ def attach_facts(plan: Plan, *, single_deploy: bool = False) -> dict[str, str]:
                 facts = statement.facts
                 assert facts is not None
                 tables = [normalize_table(t) for t in facts.tables]
-                if facts.kind == "CREATE TABLE":
-                    for table in tables:
-                        created_by[table] = task or ANY_TASK
+                new = created_table(facts)
+                if new:
+                    # Only the created table is new: the target of its FOREIGN KEY is not.
+                    created_by[new] = task or ANY_TASK
                     statement.new_table = True
                 else:
                     statement.new_table = bool(tables) and all(
