@@ -160,10 +160,13 @@ _svc_apt_install() {
     if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
         return 1
     fi
-    if [[ -z "${_DBGOV_APT_UPDATED:-}" ]]; then
+    # `apt-get update` once: skipped when this script ran it less than an hour ago (so
+    # PostgreSQL, Redis and Chromium installed by one run update the lists once).
+    local stamp="${TMPDIR:-/tmp}/dbgov-apt-updated"
+    if [[ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]]; then
         _svc_log "apt-get update"
         DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
-        export _DBGOV_APT_UPDATED=1
+        touch "$stamp"
     fi
     _svc_log "apt-get install -y $*"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
