@@ -152,7 +152,8 @@ def _analyse_statement(sql: str, pg_version: int | None) -> StatementFacts:
         return StatementFacts(sql=sql, node="", kind="EMPTY")
     first = facts[0]
     if len(facts) > 1:
-        first.details["more_statements"] = len(facts) - 1
+        # a copy: the cached facts of split_and_analyse(sql) stay as they are
+        first = replace(first, details={**first.details, "more_statements": len(facts) - 1})
     return first
 
 

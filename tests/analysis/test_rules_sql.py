@@ -441,3 +441,20 @@ def test_parallel_lint_gives_the_same_report_as_one_process():
     assert [(f.migration, f.line, f.rule_id, f.message) for f in many.findings] == [
         (f.migration, f.line, f.rule_id, f.message) for f in one.findings
     ]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "fires"),
+    [
+        ("", True),
+        ("SET lock_timeout = '2s';\n", False),
+        ("SET LOCAL statement_timeout TO 5000;\n", False),
+        ("SELECT set_config('lock_timeout', '2s', false);\n", False),
+        ("SET lock_timeout = 0;\n", True),
+        ("SET lock_timeout = '2s';\nSET lock_timeout TO DEFAULT;\n", True),
+    ],
+)
+def test_lock_timeout_in_force(prefix, fires):
+    settings_on = {**DEFAULTS, "ENABLED_RULES": ["lock-timeout-missing"]}
+    plan = lint_sql({"m.sql": prefix + "ALTER TABLE t ADD COLUMN c text;"}, settings=settings_on)
+    assert bool(_fired(plan, "lock-timeout-missing")) is fires

@@ -863,6 +863,7 @@ def test_analyse_statement_with_several_statements_reports_the_first():
     facts = analyse_statement("DROP TABLE a; DROP TABLE b")
     assert facts.tables == ("a",)
     assert facts.details["more_statements"] == 1
+    assert "more_statements" not in split_and_analyse("DROP TABLE a; DROP TABLE b")[0].details
 
 
 def test_results_are_cached_by_text():

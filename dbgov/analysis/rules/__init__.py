@@ -231,6 +231,12 @@ class _Evaluator:
                 in_tx, previous = False, []
             elif in_tx:
                 previous.append(facts)
+            if kind == "SELECT":
+                # SELECT set_config('lock_timeout', '2s', false) sets it too
+                for name in ("lock_timeout", "statement_timeout"):
+                    value = (facts.details.get("set_config") or {}).get(name)
+                    if value is not None:
+                        timeout = str(value).strip("'\" ") not in ("0", "", "DEFAULT")
             if kind == "SET" and facts.details.get("name") in ("lock_timeout", "statement_timeout"):
                 timeout = str(facts.details.get("value", "0")).strip("'\" ") not in (
                     "0",
