@@ -97,14 +97,29 @@ class IndexWithoutPurpose(Rule):
     )
 
     _INDEX_OPS = ("AddIndex", "AddIndexConcurrently", "RunSQL")
+    # Field operations create indexes for `db_index=True` too; the ones Django adds for
+    # a foreign key (the key justifies them) and the `_like` companions are skipped.
+    _FIELD_OPS = ("AddField", "AlterField", "CreateModel")
 
     def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
-        if ctx.operation.type not in self._INDEX_OPS:
+        op_type = ctx.operation.type
+        if op_type not in self._INDEX_OPS and op_type not in self._FIELD_OPS:
             return
         purposes = ctx.migration.index_purpose
+        fk_columns: set[tuple[str, tuple[str, ...]]] = set()
+        if op_type in self._FIELD_OPS:
+            for facts in ctx.facts():
+                for con in new_constraints(facts):
+                    if con.get("type") == "FOREIGN KEY":
+                        fk_columns.add((_bare(target(facts)), tuple(con.get("columns", ()))))
         for facts in ctx.facts():
             if facts.kind == "CREATE INDEX":
                 name = facts.details.get("index")
+                if op_type in self._FIELD_OPS and (
+                    str(name).endswith("_like")
+                    or (_bare(target(facts)), tuple(facts.details.get("columns", ()))) in fk_columns
+                ):
+                    continue
                 if name and name not in purposes:
                     yield Hit(
                         message=f"Index {name} on {target(facts)} names no query pattern.",

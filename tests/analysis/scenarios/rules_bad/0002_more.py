@@ -15,5 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex("customer", models.Index(fields=["name"], name="customer_name_idx")),
         migrations.AddField("customer", "nickname", models.CharField(max_length=50, null=True)),
+        migrations.AddField("customer", "score", models.IntegerField(null=True, db_index=True)),
         migrations.RunPython(touch_products, migrations.RunPython.noop),
     ]
