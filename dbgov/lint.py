@@ -52,7 +52,7 @@ def add_lint_arguments(parser: Any) -> None:
         "--jobs",
         type=int,
         metavar="N",
-        help="processes to lint with (default: one per CPU for large directories)",
+        help="processes to lint with (default 1; 0: one per CPU)",
     )
 
 
@@ -186,8 +186,7 @@ def lint_files(
     settings: Mapping[str, Any] | None = None,
     jobs: int | None = None,
 ) -> Plan:
-    """Lint the .sql files under ``paths``; ``jobs`` processes (default: one per CPU
-    for large directories, see PARALLEL_MIN_FILES)."""
+    """Lint the .sql files under ``paths``; ``jobs`` processes (default 1, 0: one per CPU)."""
     sources: dict[str, str] = {}
     for path in collect_files(paths):
         try:
@@ -208,21 +207,23 @@ def lint_files(
     return lint_sql(sources, settings=settings, **options)  # type: ignore[arg-type]
 
 
-# Files are linted independently (each is its own migration), so a large directory is
-# split across processes: below this many files the fork is not worth it.
+# Files are linted independently (each is its own migration), so a large directory can
+# be split across processes (--jobs); each process gets at least a quarter of this.
 PARALLEL_MIN_FILES = 64
 
 
 def _workers(files: int, jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, min(jobs, files))
-    if files < PARALLEL_MIN_FILES:
+    """1 unless asked: shipping every statement's facts back from the workers costs
+    about what the parallel linting saves on a busy 2-CPU machine (measured with
+    bench/lint_throughput.py); ``--jobs 0`` means one process per CPU."""
+    if jobs is None or jobs == 1 or files < 2:
         return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, files // (PARALLEL_MIN_FILES // 2)))
+    if jobs <= 0:
+        try:
+            jobs = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            jobs = os.cpu_count() or 1
+    return max(1, min(jobs, files // max(1, PARALLEL_MIN_FILES // 4)))
 
 
 def _lint_chunk(args: tuple[dict[str, str], dict[str, Any], dict[str, Any]]) -> Plan:
