@@ -109,26 +109,26 @@ def parse_fixture(file: SeedFile) -> ParsedFixture:
             model = apps.get_model(raw["model"])
         except (LookupError, ValueError):
             raise SeedError(f"{where}: unknown model {raw['model']!r}") from None
+        if raw.get("pk") is not None:
+            where = f"{where} ({model._meta.label_lower} pk={raw['pk']})"
+        else:
+            where = f"{where} ({model._meta.label_lower})"
         fields = raw.get("fields", {})
         if not isinstance(fields, dict):
-            raise SeedError(f"{where} ({model._meta.label_lower}): \"fields\" must be a mapping")
+            raise SeedError(f"{where}: \"fields\" must be a mapping")
         for name in fields:
             try:
                 f = model._meta.get_field(name)
             except FieldDoesNotExist:
-                raise SeedError(
-                    f"{where} ({model._meta.label_lower}): unknown field {name!r}"
-                ) from None
+                raise SeedError(f"{where}: unknown field {name!r}") from None
             if not (f.concrete or f.many_to_many) or f.auto_created and not f.concrete:
-                raise SeedError(
-                    f"{where} ({model._meta.label_lower}): {name!r} is not a field you can load"
-                )
+                raise SeedError(f"{where}: {name!r} is not a field you can load")
         has_natural_key = hasattr(model, "natural_key") and hasattr(
             model._default_manager, "get_by_natural_key"
         )
         if raw.get("pk") is None and not has_natural_key:
             raise SeedError(
-                f"{where} ({model._meta.label_lower}): no \"pk\", and the model has no natural "
+                f"{where}: no \"pk\", and the model has no natural "
                 "key; seeds must name their rows so that a reload updates instead of duplicating"
             )
         parsed.objects.append(FixtureObject(file, index, model, raw))
@@ -182,21 +182,35 @@ def fill_pii(parsed: ParsedFixture) -> None:
             fields[name] = pii.fake_value(f, faker)
 
 
-def deserialize(objs: list[FixtureObject], using: str) -> list[tuple[FixtureObject, Any]]:
-    """Django's deserializer over some objects of one file, errors naming the object."""
+def deserialize(
+    objs: list[FixtureObject], using: str, forward_references: bool = False
+) -> list[tuple[FixtureObject, Any]]:
+    """Django's deserializer over some objects of one file, errors naming the object.
+
+    ``forward_references`` only for models in a foreign-key cycle (or referencing
+    themselves): elsewhere the order guarantees the referenced rows are saved, and a
+    natural key that does not resolve is an error right away.
+    """
     out = []
     for obj in objs:
         try:
             (deserialized,) = list(
-                python.Deserializer([obj.data], using=using, handle_forward_references=True)
+                python.Deserializer(
+                    [obj.data], using=using, handle_forward_references=forward_references
+                )
             )
         except (base.DeserializationError, ObjectDoesNotExist, ValueError) as exc:
-            raise SeedError(f"{obj.file.display}: {obj.describe()}: {_clean(exc)}") from None
+            missing = isinstance(exc, ObjectDoesNotExist) or isinstance(
+                exc.__cause__ or exc.__context__, ObjectDoesNotExist
+            )
+            prefix = "a reference to a missing row (natural key not found): " if missing else ""
+            raise SeedError(f"{obj.file.display}: {obj.describe()}: {prefix}{_clean(exc)}") from None
         out.append((obj, deserialized))
     return out
 
 
 def _clean(exc: BaseException) -> str:
-    text = str(exc).strip()
-    # Django's WithData prefixes "<exc>: (model:pk=…) field_value was '…'" – keep it short.
-    return text.splitlines()[0] if text else type(exc).__name__
+    # Django's WithData reads "<error>: (model:pk=…) field_value was '…'": keep all of it
+    # on one line (it names the unresolved natural key).
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

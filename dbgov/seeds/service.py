@@ -163,6 +163,13 @@ def _expand(entries: list[Any]) -> set[Any]:
     return out
 
 
+def _claims(entries: list[Any], pk: Any) -> bool:
+    return any(
+        (e[0] <= pk <= e[1]) if isinstance(e, list) and isinstance(pk, int) else e == pk
+        for e in entries
+    )
+
+
 def _dependencies(model: type[models.Model]) -> set[str]:
     deps = set()
     for f in model._meta.get_fields():
@@ -311,6 +318,7 @@ def seed(
         if database != records_db:
             stack.enter_context(transaction.atomic(using=database))
         loader = _Loader(env, database, production, results, latest, say)
+        loader.plan(order)
         loader.delete_previous_generated(generators, order)
         for node in order:
             if node.model is not None:
@@ -380,6 +388,19 @@ class _Loader:
         self.row_keys: dict[str, dict[str, list[Any]]] = {}
         self.written: set[type[models.Model]] = set()
         self.tables: dict[str, set[str]] = {}  # table -> files that wrote it
+        self.cyclic: set[type[models.Model]] = set()  # models that may reference forward
+
+    def plan(self, order: list[_Node]) -> None:
+        """Models whose references may point forward: self references, cycles."""
+        position: dict[str, int] = {}
+        for i, node in enumerate(order):
+            for label in node.provides:
+                position.setdefault(label, i)
+        for i, node in enumerate(order):
+            if node.model is not None and any(position.get(d, -1) >= i for d in node.requires | {
+                label for label in _self_references(node.model)
+            }):
+                self.cyclic.add(node.model)
 
     def _wrote(self, file: SeedFile, model: type[models.Model]) -> None:
         self.written.add(model)
@@ -418,7 +439,7 @@ class _Loader:
                 continue
             started = time.perf_counter()
             result = self.results[p.file.display]
-            for obj, deserialized in fx.deserialize(objs, self.database):
+            for obj, deserialized in fx.deserialize(objs, self.database, model in self.cyclic):
                 self._fill_auto_now(deserialized.object)
                 try:
                     deserialized.save(using=self.database)
@@ -541,14 +562,14 @@ class _Loader:
 
     def _remove_dropped_rows(self, parsed: list[fx.ParsedFixture], order: list[_Node]) -> None:
         """Rows an earlier load of a reloaded file wrote that no seed file claims now."""
-        claimed: dict[str, set[Any]] = {}
-        for path, keys in self.row_keys.items():
+        claimed: dict[str, list[Any]] = {}  # entries ([first, last] ranges or values)
+        for keys in self.row_keys.values():
             for label, entries in keys.items():
-                claimed.setdefault(label, set()).update(_expand(entries))
+                claimed.setdefault(label, []).extend(entries)
         for path, record in self.latest.items():
             if self.results.get(path) is not None and self.results[path].action == "skipped":
                 for label, entries in record.row_keys.items():
-                    claimed.setdefault(label, set()).update(_expand(entries))
+                    claimed.setdefault(label, []).extend(entries)
         for p in parsed:
             previous = self.latest.get(p.file.display)
             if previous is None or previous.kind != SeedLoad.Kind.FIXTURE:
@@ -559,7 +580,11 @@ class _Loader:
             models_ = [apps.get_model(label) for label in labels if _model_exists(label)]
             for model in reversed(_model_order(models_)):
                 label = model._meta.label_lower
-                gone = _expand(previous.row_keys[label]) - claimed.get(label, set())
+                gone = {
+                    pk
+                    for pk in _expand(previous.row_keys[label])
+                    if not _claims(claimed.get(label, []), pk)
+                }
                 if not gone:
                     continue
                 try:
@@ -592,6 +617,15 @@ class _Loader:
                 f"{', '.join(files)}: a constraint fails at the end of the load: "
                 f"{' '.join(str(exc).split())}"
             ) from None
+
+
+def _self_references(model: type[models.Model]) -> set[str]:
+    label = model._meta.label_lower
+    return {
+        label
+        for f in model._meta.get_fields()
+        if f.concrete and f.is_relation and f.related_model is model
+    }
 
 
 def _model_exists(label: str) -> bool:
