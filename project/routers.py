@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # The apps the staging alias holds: the demo shop and what its tables reference
 # (shop_orders.user_id -> auth_user; auth's tables reference contenttypes). Without
 # auth, `migrate shop 0002 --database staging` fails on the foreign key to auth_user.

@@ -32,7 +32,9 @@ class Subcommand(BaseSubcommand):
             help="Load and check everything, then roll back; nothing is recorded.",
         )
         parser.add_argument(
-            "--yes", action="store_true", help="Confirm seeding production (also needs the setting)."
+            "--yes",
+            action="store_true",
+            help="Confirm seeding production (also needs the setting).",
         )
         parser.add_argument(
             "--force", action="store_true", help="Reload files even when they have not changed."
@@ -99,7 +101,9 @@ class Subcommand(BaseSubcommand):
                 self.stdout.write(line)
                 continue
             removed = f", {f.removed} removed" if f.removed else ""
-            line = f"  {f.action:<8} {f.path}: {f.rows} rows{removed} in {f.duration_ms / 1000:.2f}s"
+            line = (
+                f"  {f.action:<8} {f.path}: {f.rows} rows{removed} in {f.duration_ms / 1000:.2f}s"
+            )
             self.stdout.write(self.style.SUCCESS(line) if not report.dry_run else line)
         changed = [f for f in report.files if f.action != "skipped"]
         self.stdout.write(

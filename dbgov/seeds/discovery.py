@@ -71,7 +71,9 @@ def discover(environment: str) -> list[SeedFile]:
                 continue
             suffix = path.suffix.lower()
             if suffix in FIXTURE_SUFFIXES:
-                files.append(SeedFile(path, display_path(path), "fixture", FIXTURE_SUFFIXES[suffix]))
+                files.append(
+                    SeedFile(path, display_path(path), "fixture", FIXTURE_SUFFIXES[suffix])
+                )
             elif suffix == ".py":
                 files.append(SeedFile(path, display_path(path), "generator", "python"))
     return files

@@ -47,7 +47,9 @@ class FixtureObject:
             ident = f" pk={pk}"
         elif hasattr(self.model, "natural_key"):
             fields = self.data.get("fields", {})
-            ident = " " + ", ".join(f"{k}={fields.get(k)!r}" for k in _natural_key_fields(self.model))
+            ident = " " + ", ".join(
+                f"{k}={fields.get(k)!r}" for k in _natural_key_fields(self.model)
+            )
         return f"object #{self.index + 1} ({self.label}{ident})"
 
 
@@ -99,12 +101,14 @@ def parse_fixture(file: SeedFile) -> ParsedFixture:
     if data is None:
         data = []
     if not isinstance(data, list):
-        raise SeedError(f"{file.display}: a fixture is a list of objects, got {type(data).__name__}")
+        raise SeedError(
+            f"{file.display}: a fixture is a list of objects, got {type(data).__name__}"
+        )
     parsed = ParsedFixture(file)
     for index, raw in enumerate(data):
         where = f"{file.display}: object #{index + 1}"
         if not isinstance(raw, dict) or not isinstance(raw.get("model"), str):
-            raise SeedError(f"{where}: each object needs a \"model\" (app_label.ModelName)")
+            raise SeedError(f'{where}: each object needs a "model" (app_label.ModelName)')
         try:
             model = apps.get_model(raw["model"])
         except (LookupError, ValueError):
@@ -115,7 +119,7 @@ def parse_fixture(file: SeedFile) -> ParsedFixture:
             where = f"{where} ({model._meta.label_lower})"
         fields = raw.get("fields", {})
         if not isinstance(fields, dict):
-            raise SeedError(f"{where}: \"fields\" must be a mapping")
+            raise SeedError(f'{where}: "fields" must be a mapping')
         for name in fields:
             try:
                 f = model._meta.get_field(name)
@@ -128,7 +132,7 @@ def parse_fixture(file: SeedFile) -> ParsedFixture:
         )
         if raw.get("pk") is None and not has_natural_key:
             raise SeedError(
-                f"{where}: no \"pk\", and the model has no natural "
+                f'{where}: no "pk", and the model has no natural '
                 "key; seeds must name their rows so that a reload updates instead of duplicating"
             )
         parsed.objects.append(FixtureObject(file, index, model, raw))
@@ -141,7 +145,9 @@ def pii_allowed(file: SeedFile) -> str | None:
     if allowance.is_file():
         reason = allowance.read_text(encoding="utf-8").strip()
         if not reason:
-            raise SeedError(f"{file.display}{PII_ALLOWANCE_SUFFIX}: the allowance must give a reason")
+            raise SeedError(
+                f"{file.display}{PII_ALLOWANCE_SUFFIX}: the allowance must give a reason"
+            )
         return reason
     return None
 
@@ -204,7 +210,9 @@ def deserialize(
                 exc.__cause__ or exc.__context__, ObjectDoesNotExist
             )
             prefix = "a reference to a missing row (natural key not found): " if missing else ""
-            raise SeedError(f"{obj.file.display}: {obj.describe()}: {prefix}{_clean(exc)}") from None
+            raise SeedError(
+                f"{obj.file.display}: {obj.describe()}: {prefix}{_clean(exc)}"
+            ) from None
         out.append((obj, deserialized))
     return out
 

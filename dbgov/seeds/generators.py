@@ -194,7 +194,9 @@ class GeneratorContext:
             }
         return self._columns[table]
 
-    def _historical_field(self, model: type[models.Model], column: str) -> models.Field[Any, Any] | None:
+    def _historical_field(
+        self, model: type[models.Model], column: str
+    ) -> models.Field[Any, Any] | None:
         """The field behind ``column`` at the migration state of the target database."""
         if self._historical is None:
             loader = MigrationLoader(self.connection, ignore_no_migrations=True)
@@ -217,7 +219,9 @@ class GeneratorContext:
     def pks(self, label: str | type[models.Model]) -> list[Any]:
         """Primary keys of the model's rows already in the target database."""
         model = self.model(label)
-        return list(model._base_manager.using(self.database).order_by("pk").values_list("pk", flat=True))
+        return list(
+            model._base_manager.using(self.database).order_by("pk").values_list("pk", flat=True)
+        )
 
     def reserve_ids(self, label: str | type[models.Model], count: int) -> range:
         """``count`` fresh integer ids above every id in the table (and earlier reservations)."""
@@ -226,8 +230,9 @@ class GeneratorContext:
         if key not in self._next_id:
             qn = self.connection.ops.quote_name
             with self.connection.cursor() as cursor:
+                pk_column = qn(str(model._meta.pk.column))
                 cursor.execute(
-                    f"SELECT COALESCE(MAX({qn(model._meta.pk.column)}), 0) FROM {qn(model._meta.db_table)}"
+                    f"SELECT COALESCE(MAX({pk_column}), 0) FROM {qn(model._meta.db_table)}"
                 )
                 self._next_id[key] = int(cursor.fetchone()[0]) + 1
         start = self._next_id[key]
@@ -285,7 +290,12 @@ class GeneratorContext:
             if pk_index is None:
                 return
             pk = values[pk_index]
-            if isinstance(pk, int) and ranges and isinstance(ranges[-1], list) and ranges[-1][1] == pk - 1:
+            if (
+                isinstance(pk, int)
+                and ranges
+                and isinstance(ranges[-1], list)
+                and ranges[-1][1] == pk - 1
+            ):
                 ranges[-1][1] = pk
             else:
                 ranges.append([pk, pk] if isinstance(pk, int) else pk)
@@ -310,7 +320,9 @@ class GeneratorContext:
                 if method == "copy":
                     with cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
                         for row in all_rows():
-                            values = checked(values_of(row), count) if pii_checks else values_of(row)
+                            values = (
+                                checked(values_of(row), count) if pii_checks else values_of(row)
+                            )
                             copy.write_row(values)
                             track(values)
                             count += 1
@@ -336,11 +348,15 @@ class GeneratorContext:
         return count
 
     @staticmethod
-    def _insert(cursor: Any, table: str, column_sql: str, placeholders: str, batch: list[Any]) -> None:
+    def _insert(
+        cursor: Any, table: str, column_sql: str, placeholders: str, batch: list[Any]
+    ) -> None:
         sql = f"INSERT INTO {table} ({column_sql}) VALUES " + ", ".join([placeholders] * len(batch))
         cursor.execute(sql, [v for values in batch for v in values])
 
-    def _generator_error(self, model: type[models.Model], exc: BaseException, row: int | None = None) -> SeedError:
+    def _generator_error(
+        self, model: type[models.Model], exc: BaseException, row: int | None = None
+    ) -> SeedError:
         where = f" at row {row}" if row else ""
         origin = ""
         tb = exc.__traceback__
@@ -401,7 +417,9 @@ class GeneratorContext:
         if field is not None and field.has_default():
             value = field.get_default()
             return lambda: value
-        if field is not None and (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)):
+        if field is not None and (
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        ):
             now = self.now
             return lambda: now
         if col.null_ok:

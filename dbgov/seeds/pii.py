@@ -59,7 +59,9 @@ def _configured() -> set[tuple[str, str]]:
     return out
 
 
-def is_pii_field(field: models.Field[Any, Any], configured: set[tuple[str, str]] | None = None) -> bool:
+def is_pii_field(
+    field: models.Field[Any, Any], configured: set[tuple[str, str]] | None = None
+) -> bool:
     comment = getattr(field, "db_comment", None) or ""
     if comment.strip().upper().startswith("PII"):
         return True
@@ -82,7 +84,9 @@ def pii_fields(model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
 
 def _reserved_domain(domain: str) -> bool:
     domain = domain.lower().rstrip(".")
-    if domain in RESERVED_EMAIL_DOMAINS or any(domain.endswith("." + d) for d in RESERVED_EMAIL_DOMAINS):
+    if domain in RESERVED_EMAIL_DOMAINS or any(
+        domain.endswith("." + d) for d in RESERVED_EMAIL_DOMAINS
+    ):
         return True
     return domain.rsplit(".", 1)[-1] in RESERVED_TLDS
 
@@ -146,7 +150,7 @@ def fake_value(field: models.Field[Any, Any], faker: Faker) -> Any:
         value = faker.address().replace("\n", ", ")
     elif "city" in name:
         value = faker.city()
-    elif "ip" == name or name.endswith("_ip"):
+    elif name == "ip" or name.endswith("_ip"):
         value = faker.ipv4_private()
     elif isinstance(field, models.DateField):
         value = faker.date_of_birth(minimum_age=18, maximum_age=90)

@@ -27,6 +27,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.color import no_style
 from django.db import (
@@ -38,6 +39,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import ProtectedError, Q, RestrictedError
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from dbgov.conf import dbgov_settings
@@ -179,7 +181,11 @@ def _dependencies(model: type[models.Model]) -> set[str]:
                 deps.add(related._meta.label_lower)
         if f.many_to_many and f.concrete:
             through = f.remote_field.through  # type: ignore[union-attr]
-            if isinstance(through, type) and not through._meta.auto_created:
+            if (
+                isinstance(through, type)
+                and issubclass(through, models.Model)
+                and not through._meta.auto_created
+            ):
                 deps.add(through._meta.label_lower)
     deps.discard(model._meta.label_lower)
     return deps
@@ -287,7 +293,11 @@ def seed(
             generators.append((file, gen, opts, gseed))
         else:
             p = fx.parse_fixture(file)
-            if not production and not dbgov_settings.SEED_ALLOW_REAL_PII and not fx.pii_allowed(file):
+            if (
+                not production
+                and not dbgov_settings.SEED_ALLOW_REAL_PII
+                and not fx.pii_allowed(file)
+            ):
                 fx.check_pii(p)
             fx.fill_pii(p)
             parsed.append(p)
@@ -303,7 +313,9 @@ def seed(
     for file, gen, _opts, _seed in generators:
         provides = {m._meta.label_lower for m in gen.models}
         requires = set().union(*(_dependencies(m) for m in gen.models)) - provides
-        nodes.append(_Node(f"generator:{file.display}", provides, requires, generator=gen, file=file))
+        nodes.append(
+            _Node(f"generator:{file.display}", provides, requires, generator=gen, file=file)
+        )
     order = _topological(nodes)
     report = SeedReport(env, database, dry_run, list(results.values()), [n.name for n in order])
     if not order:
@@ -363,7 +375,9 @@ def _latest_records(env: str, database: str | None, records_db: str) -> dict[str
         qs = qs.filter(database=database)
     latest: dict[str, SeedLoad] = {}
     for record in qs.order_by("path", "database", "-loaded_at", "-id"):
-        latest.setdefault(record.path if database is not None else f"{record.database}\0{record.path}", record)
+        latest.setdefault(
+            record.path if database is not None else f"{record.database}\0{record.path}", record
+        )
     return latest
 
 
@@ -397,9 +411,10 @@ class _Loader:
             for label in node.provides:
                 position.setdefault(label, i)
         for i, node in enumerate(order):
-            if node.model is not None and any(position.get(d, -1) >= i for d in node.requires | {
-                label for label in _self_references(node.model)
-            }):
+            if node.model is not None and any(
+                position.get(d, -1) >= i
+                for d in node.requires | {label for label in _self_references(node.model)}
+            ):
                 self.cyclic.add(node.model)
 
     def _wrote(self, file: SeedFile, model: type[models.Model]) -> None:
@@ -407,13 +422,19 @@ class _Loader:
         self.tables.setdefault(model._meta.db_table, set()).add(file.display)
 
     def delete_previous_generated(
-        self, generators: list[tuple[SeedFile, GeneratorModule, dict[str, Any], int]], order: list[_Node]
+        self,
+        generators: list[tuple[SeedFile, GeneratorModule, dict[str, Any], int]],
+        order: list[_Node],
     ) -> None:
         for file, gen, _o, _s in generators:
             previous = self.latest.get(file.display)
             if previous is None:
                 continue
-            labels = [m for m in reversed(_model_order(gen.models)) if m._meta.label_lower in previous.row_keys]
+            labels = [
+                m
+                for m in reversed(_model_order(gen.models))
+                if m._meta.label_lower in previous.row_keys
+            ]
             removed = 0
             for model in labels:
                 entries = previous.row_keys[model._meta.label_lower]
@@ -444,7 +465,9 @@ class _Loader:
                 try:
                     deserialized.save(using=self.database)
                 except (DatabaseError, ValueError, TypeError) as exc:
-                    raise SeedError(f"{p.file.display}: {obj.describe()}: {_first_line(exc)}") from None
+                    raise SeedError(
+                        f"{p.file.display}: {obj.describe()}: {_first_line(exc)}"
+                    ) from None
                 obj.saved = deserialized
                 self.saved.append(obj)
                 if deserialized.deferred_fields:
@@ -467,7 +490,8 @@ class _Loader:
         existing = None
         if instance.pk is not None:
             existing = (
-                type(instance)._base_manager.using(self.database)
+                type(instance)
+                ._base_manager.using(self.database)
                 .filter(pk=instance.pk)
                 .values(*names)
                 .first()
@@ -543,7 +567,7 @@ class _Loader:
                 if value is None:
                     continue
                 target = f.related_model
-                to_field = f.remote_field.field_name  # type: ignore[union-attr]
+                to_field = str(f.remote_field.field_name)  # type: ignore[union-attr]
                 assert isinstance(target, type)
                 wanted.setdefault((target, to_field), {}).setdefault(value, (obj, f.name))
         for (target, to_field), refs in wanted.items():
@@ -574,8 +598,6 @@ class _Loader:
             previous = self.latest.get(p.file.display)
             if previous is None or previous.kind != SeedLoad.Kind.FIXTURE:
                 continue
-            from django.apps import apps
-
             labels = list(previous.row_keys)
             models_ = [apps.get_model(label) for label in labels if _model_exists(label)]
             for model in reversed(_model_order(models_)):
@@ -587,8 +609,10 @@ class _Loader:
                 }
                 if not gone:
                     continue
+                qs = model._base_manager.using(self.database).filter(pk__in=gone)
                 try:
-                    count, _ = model._base_manager.using(self.database).filter(pk__in=gone).delete()
+                    self._refuse_claimed_cascades(p.file, qs, claimed)
+                    count, _ = qs.delete()
                 except (ProtectedError, RestrictedError) as exc:
                     raise SeedError(
                         f"{p.file.display}: rows of {label} removed from the file cannot be "
@@ -596,7 +620,30 @@ class _Loader:
                     ) from None
                 self.results[p.file.display].removed += count
                 if count:
-                    self.say(f"{p.file.display}: deleted {count} rows no longer in the file ({label})")
+                    self.say(
+                        f"{p.file.display}: deleted {count} rows no longer in the file ({label})"
+                    )
+
+    def _refuse_claimed_cascades(
+        self, file: SeedFile, qs: models.QuerySet[Any], claimed: dict[str, list[Any]]
+    ) -> None:
+        """Deleting a row removed from ``file`` must not cascade into rows that a seed
+        file still holds (that file would be recorded as loaded with rows missing)."""
+        collector = Collector(using=self.database, origin=qs)
+        collector.collect(qs)
+        doomed: list[tuple[str, Any]] = []
+        for model, instances in collector.data.items():
+            doomed.extend((model._meta.label_lower, obj.pk) for obj in instances)
+        for fast in collector.fast_deletes:
+            label = fast.model._meta.label_lower
+            doomed.extend((label, pk) for pk in fast.values_list("pk", flat=True))
+        for label, pk in doomed:
+            if label != qs.model._meta.label_lower and _claims(claimed.get(label, []), pk):
+                raise SeedError(
+                    f"{file.display}: removing rows of {qs.model._meta.label_lower} from the "
+                    f"file would delete {label} pk={pk}, which a seed file still holds; remove "
+                    "that row from its file too"
+                )
 
     def reset_sequences(self, connection: Any) -> None:
         statements = connection.ops.sequence_reset_sql(no_style(), sorted(self.written, key=str))
@@ -629,8 +676,6 @@ def _self_references(model: type[models.Model]) -> set[str]:
 
 
 def _model_exists(label: str) -> bool:
-    from django.apps import apps
-
     try:
         apps.get_model(label)
     except (LookupError, ValueError):
@@ -639,7 +684,10 @@ def _model_exists(label: str) -> bool:
 
 
 def _model_order(model_list: Iterable[type[models.Model]]) -> list[type[models.Model]]:
-    nodes = [_Node(m._meta.label_lower, {m._meta.label_lower}, _dependencies(m), model=m) for m in model_list]
+    nodes = [
+        _Node(m._meta.label_lower, {m._meta.label_lower}, _dependencies(m), model=m)
+        for m in model_list
+    ]
     return [n.model for n in _topological(nodes) if n.model is not None]
 
 
@@ -655,9 +703,15 @@ def seed_status(environment: str | None = None, database: str | None = None) -> 
     """Per environment: each seed file, whether/when/where it is loaded, and whether it
     changed since."""
     records_db = router.db_for_write(SeedLoad)
-    envs = [resolve_environment(environment)] if environment else sorted(
-        set(environments())
-        | set(SeedLoad.objects.using(records_db).values_list("environment", flat=True).distinct())
+    envs = (
+        [resolve_environment(environment)]
+        if environment
+        else sorted(
+            set(environments())
+            | set(
+                SeedLoad.objects.using(records_db).values_list("environment", flat=True).distinct()
+            )
+        )
     )
     entries: list[StatusEntry] = []
     for env in envs:

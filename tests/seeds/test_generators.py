@@ -41,7 +41,9 @@ ORDERS_SQL = (
     "SELECT o.id, u.username, u.email, o.status, o.total_amount, o.currency, o.created_at,"
     " o.shipping_address FROM shop_orders o JOIN auth_user u ON u.id = o.user_id ORDER BY o.id"
 )
-ITEMS_SQL = "SELECT id, order_id, product_id, quantity, unit_price FROM shop_order_items ORDER BY id"
+ITEMS_SQL = (
+    "SELECT id, order_id, product_id, quantity, unit_price FROM shop_order_items ORDER BY id"
+)
 
 
 @pytest.fixture
@@ -61,11 +63,14 @@ def test_row_counts(staging_seeds: None) -> None:
     assert 3000 <= items <= 5 * 3000
     assert result.rows == sum(result.models.values())
     # totals are the sum of the items
-    assert scalar(
-        "staging",
-        "SELECT count(*) FROM shop_orders o WHERE total_amount <> (SELECT sum(quantity * unit_price)"
-        " FROM shop_order_items i WHERE i.order_id = o.id)",
-    ) == 0
+    assert (
+        scalar(
+            "staging",
+            "SELECT count(*) FROM shop_orders o WHERE total_amount <> (SELECT sum(quantity * unit_price)"
+            " FROM shop_order_items i WHERE i.order_id = o.id)",
+        )
+        == 0
+    )
     record = SeedLoad.objects.get(environment="staging")  # recorded on the default alias
     assert record.database == "staging" and record.rows == result.rows
     assert record.options["orders"] == 3000 and record.options["seed"] == 20261122
@@ -120,14 +125,17 @@ def test_size_from_environment_variable(
 
 def test_pii_columns_get_fake_values(staging_seeds: None) -> None:
     seed("staging", database="staging", options={"orders": "300"})
-    assert scalar(
-        "staging", "SELECT count(*) FROM auth_user WHERE email NOT LIKE '%@example.com'"
-    ) == 0
+    assert (
+        scalar("staging", "SELECT count(*) FROM auth_user WHERE email NOT LIKE '%@example.com'")
+        == 0
+    )
     # shipping_address (db_comment "PII: postal address") is filled from Faker values
     assert scalar("staging", "SELECT count(*) FROM shop_orders WHERE shipping_address IS NULL") == 0
 
 
-def test_generator_writing_real_looking_pii_is_refused(seed_dirs: Callable[..., None], tmp_path: Path) -> None:
+def test_generator_writing_real_looking_pii_is_refused(
+    seed_dirs: Callable[..., None], tmp_path: Path
+) -> None:
     (tmp_path / "dev").mkdir()
     (tmp_path / "dev" / "people.py").write_text(
         'MODELS = ["auth.User"]\n\n'
@@ -143,6 +151,7 @@ def test_generator_writing_real_looking_pii_is_refused(seed_dirs: Callable[..., 
 
 
 # -- a staging database at shop 0002 (before T-034 … T-041) -----------------------------
+
 
 @pytest.fixture
 def staging_at_0002(seed_dirs: Callable[..., None]) -> Iterator[str]:
@@ -201,7 +210,9 @@ def test_memory_does_not_grow_with_the_row_count(staging_seeds: None) -> None:
         tracemalloc.start()
         try:
             report = seed(
-                "staging", database="staging", options={"orders": str(orders), "chunk": "500"},
+                "staging",
+                database="staging",
+                options={"orders": str(orders), "chunk": "500"},
                 force=True,
             )
             return report.rows, tracemalloc.get_traced_memory()[1]

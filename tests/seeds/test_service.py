@@ -98,7 +98,11 @@ def test_changed_file_is_reloaded_by_natural_and_primary_key(
 
     report = seed("dev")
     actions = {Path(f.path).name: f.action for f in report.files}
-    assert actions == {"a_items.json": "skipped", "b_orders.json": "reloaded", "c_users.yaml": "reloaded"}
+    assert actions == {
+        "a_items.json": "skipped",
+        "b_orders.json": "reloaded",
+        "c_users.yaml": "reloaded",
+    }
     alice = User.objects.get(username="alice")
     assert alice.pk == alice_pk and alice.first_name == "Alicia"  # updated, not duplicated
     assert User.objects.filter(username="alice").count() == 1
@@ -124,6 +128,23 @@ def test_rows_removed_from_a_file_are_deleted(scratch: Callable[[str, str], Path
     }
 
 
+def test_removal_that_would_cascade_into_another_files_rows_is_refused(
+    scratch: Callable[[str, str], Path],
+) -> None:
+    folder = scratch("order", "dev")
+    seed("dev")
+    users = folder / "c_users.yaml"
+    text = users.read_text()
+    bob = text.index("- model: auth.user\n  fields: {username: bob")
+    users.write_text(text[:bob] + text[text.index("- model: shop.product"):])
+    with pytest.raises(SeedError) as excinfo:
+        seed("dev")
+    message = str(excinfo.value)
+    assert "c_users.yaml" in message and "shop.order pk=502" in message
+    assert User.objects.filter(username="bob").exists()
+    assert Order.objects.filter(pk=502).exists()
+
+
 def test_row_moved_to_another_file_is_not_deleted(scratch: Callable[[str, str], Path]) -> None:
     folder = scratch("order", "dev")
     seed("dev")
@@ -144,11 +165,21 @@ def test_force_reloads_unchanged_files(data_dir: Path) -> None:
 
 # -- all or nothing -------------------------------------------------------------------
 
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+RAISE_LINE = _line_of(Path(__file__).parent / "data/genraises/explode.py", "raise RuntimeError")
+
 ERRORS = {
     "badjson": ["badjson/broken.json", "invalid JSON at line 2"],
     "badyaml": ["badyaml/broken.yaml", "invalid YAML at line"],
     "unknownmodel": ["unknownmodel/things.json", "object #1", "unknown model 'shop.widget'"],
-    "unknownfield": ["unknownfield/products.json", "object #2 (shop.product pk=602)", "unknown field 'prise'"],
+    "unknownfield": [
+        "unknownfield/products.json",
+        "object #2 (shop.product pk=602)",
+        "unknown field 'prise'",
+    ],
     "missingref": [
         "missingref/orders.json",
         "object #2 (shop.orderitem pk=701) field product",
@@ -163,15 +194,17 @@ ERRORS = {
     ],
     "genraises": [
         "genraises/explode.py",
-        "generate() raised RuntimeError (line 10)",
+        f"generate() raised RuntimeError (line {RAISE_LINE})",
         "supplier feed unavailable",
     ],
-    "nokey": ["nokey/products.json", "object #1", "no \"pk\"", "natural key"],
+    "nokey": ["nokey/products.json", "object #1", 'no "pk"', "natural key"],
 }
 
 
 @pytest.mark.parametrize("scenario", sorted(ERRORS))
-def test_invalid_seed_names_file_and_object_and_loads_nothing(data_dir: Path, scenario: str) -> None:
+def test_invalid_seed_names_file_and_object_and_loads_nothing(
+    data_dir: Path, scenario: str
+) -> None:
     before = counts()
     with pytest.raises(SeedError) as excinfo:
         seed(scenario)

@@ -6,5 +6,7 @@ OPTIONS = {"rows": 10}
 
 def generate(ctx):
     ids = ctx.reserve_ids("shop.Product", ctx.options["rows"])
-    ctx.write("shop.Product", ({"id": i, "sku": f"X-{i}", "name": "x", "price": "1.00"} for i in ids))
+    ctx.write(
+        "shop.Product", ({"id": i, "sku": f"X-{i}", "name": "x", "price": "1.00"} for i in ids)
+    )
     raise RuntimeError("supplier feed unavailable")
