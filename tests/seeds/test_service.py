@@ -136,7 +136,7 @@ def test_removal_that_would_cascade_into_another_files_rows_is_refused(
     users = folder / "c_users.yaml"
     text = users.read_text()
     bob = text.index("- model: auth.user\n  fields: {username: bob")
-    users.write_text(text[:bob] + text[text.index("- model: shop.product"):])
+    users.write_text(text[:bob] + text[text.index("- model: shop.product") :])
     with pytest.raises(SeedError) as excinfo:
         seed("dev")
     message = str(excinfo.value)
@@ -164,6 +164,7 @@ def test_force_reloads_unchanged_files(data_dir: Path) -> None:
 
 
 # -- all or nothing -------------------------------------------------------------------
+
 
 def _line_of(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
