@@ -180,10 +180,14 @@ def fill_pii(parsed: ParsedFixture) -> None:
     faker = Faker("en_US")
     for obj in parsed.objects:
         fields = obj.data.setdefault("fields", {})
+        # The object's identity: its pk, else its natural key fields (else its position).
+        ident = obj.data.get("pk")
+        if ident is None:
+            key = {k: fields.get(k) for k in _natural_key_fields(obj.model)}
+            ident = json.dumps(key, sort_keys=True, default=str) if key else f"#{obj.index}"
         for name, f in pii.pii_fields(obj.model).items():
             if name in fields or f.primary_key:
                 continue
-            ident = obj.data.get("pk") or json.dumps(fields, sort_keys=True, default=str)
             faker.seed_instance(pii.stable_seed(obj.file.display, obj.label, ident, name))
             fields[name] = pii.fake_value(f, faker)
 

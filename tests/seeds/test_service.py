@@ -333,6 +333,21 @@ def test_pii_fields_left_out_get_stable_fake_values(data_dir: Path) -> None:
     assert (bob.first_name, order.shipping_address) == first
 
 
+def test_generated_pii_survives_an_edit_of_other_fields(
+    scratch: Callable[[str, str], Path],
+) -> None:
+    folder = scratch("order", "dev")
+    seed("dev")
+    name = User.objects.get(username="bob").first_name
+    users = folder / "c_users.yaml"
+    users.write_text(
+        users.read_text().replace("{username: bob,", "{username: bob, is_staff: true,")
+    )
+    seed("dev")
+    bob = User.objects.get(username="bob")
+    assert bob.is_staff and bob.first_name == name
+
+
 # -- status ----------------------------------------------------------------------------
 
 
