@@ -218,14 +218,16 @@ def test_invalid_seed_names_file_and_object_and_loads_nothing(
     assert not User.objects.filter(username="carol").exists()
 
 
-def test_invalid_seed_via_command_exits_2(data_dir: Path) -> None:
+@pytest.mark.parametrize("scenario", sorted(ERRORS))
+def test_invalid_seed_via_command_exits_2(data_dir: Path, scenario: str) -> None:
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError) as excinfo:
-        call_command("dbgov", "seed", "--env", "missingref")
+        call_command("dbgov", "seed", "--env", scenario)
     assert excinfo.value.returncode == 2
-    assert "missingref/orders.json" in str(excinfo.value)
+    assert ERRORS[scenario][0] in str(excinfo.value)
     assert "Nothing was loaded" in str(excinfo.value)
+    assert not SeedLoad.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -421,3 +423,22 @@ def test_demo_dev_seeds_load(seed_dirs: Callable[..., None]) -> None:
     assert User.objects.get(username="dev").check_password("dev-password")
     assert Order.objects.count() >= 3
     assert seed("test").rows == 6
+
+
+def test_manage_py_refuses_production_with_exit_2_and_no_traceback() -> None:
+    import subprocess
+    import sys
+
+    from tests.seeds.conftest import REPO
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "dbgov", "seed", "--env", "production", "--yes"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "refusing to seed 'production'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
