@@ -131,4 +131,6 @@ class Subcommand(BaseSubcommand):
                 "error": self.style.ERROR,
             }.get(e.state, str)(e.state)
             detail = f" ({e.detail})" if e.detail else ""
+            if e.options:
+                detail += " [" + ", ".join(f"{k}={v}" for k, v in e.options.items()) + "]"
             self.stdout.write(f"  {state:<10} {e.path}{where}{when}{detail}")

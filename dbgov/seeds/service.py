@@ -117,6 +117,7 @@ class StatusEntry:
     sha256: str | None = None
     current_sha256: str | None = None
     detail: str = ""
+    options: dict[str, Any] = field(default_factory=dict)  # a generator's, as loaded
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -758,6 +759,7 @@ def seed_status(environment: str | None = None, database: str | None = None) -> 
                         record.sha256,
                         current,
                         detail,
+                        record.options,
                     )
                 )
     return entries
