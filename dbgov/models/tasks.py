@@ -12,6 +12,11 @@ task_key_validator = RegexValidator(
 )
 
 
+class TaskManager(models.Manager["Task"]):
+    def get_by_natural_key(self, key: str) -> Task:
+        return self.get(key=key)
+
+
 class Task(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -32,6 +37,8 @@ class Task(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TaskManager()
 
     class Meta:
         ordering = ["key"]
