@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "DISABLED_RULES": [],
     "ENABLED_RULES": [],
     "SEVERITY_OVERRIDES": {},
+    # Apps whose migrations the team's conventions, task and type rules apply to; None:
+    # the apps inside the project (BASE_DIR), not those installed from packages.
+    "CONVENTION_APPS": None,
     # Convention rules: a regex of column names that look like personal data (None:
     # the built-in list), the marker their db_comment must contain, and the columns
     # every new table must have.

@@ -116,6 +116,11 @@ class _Lazy:
         return self._value
 
 
+# Team conventions and process apply to the project's own apps, not to migrations it
+# installs from third-party packages (which it cannot edit).
+TEAM_CATEGORIES = frozenset({"process", "conventions", "types"})
+
+
 class _Evaluator:
     def __init__(
         self, rules: list[Rule], plan_ctx: PlanContext, settings: Mapping[str, Any]
@@ -126,6 +131,7 @@ class _Evaluator:
             k: Severity(v) for k, v in (settings.get("SEVERITY_OVERRIDES") or {}).items()
         }
         self.findings: list[Finding] = []
+        self.convention_apps = settings.get("CONVENTION_APPS")
         # only the rules that implement each hook (most implement one)
         self.statement_rules = [
             r for r in rules if type(r).check_statement is not Rule.check_statement
@@ -138,6 +144,15 @@ class _Evaluator:
             r for r in rules if type(r).check_migration is not Rule.check_migration
         ]
 
+    def governed(self, migration: Migration | None) -> bool:
+        """Whether the team's conventions apply: DBGOV["CONVENTION_APPS"], or by default
+        the apps inside the project (their path is relative to BASE_DIR)."""
+        if migration is None or migration.path is None:
+            return True  # lint: the files given
+        if self.convention_apps is not None:
+            return migration.app_label in self.convention_apps
+        return not migration.path.startswith("/")
+
     def emit(
         self,
         rule: Rule,
@@ -146,6 +161,8 @@ class _Evaluator:
         *,
         suppress: Mapping[str, str | None] | _Lazy,
     ) -> None:
+        if rule.category in TEAM_CATEGORIES and not self.governed(where.migration):
+            return
         for hit in hits:
             if isinstance(suppress, _Lazy):
                 suppress = suppress.value()

@@ -111,3 +111,14 @@ def test_suppression_with_a_reason(scratch_db, shop_migrations, settings):
     assert not any(f.rule_id == "missing-task" for f in plan.findings)
     drop = next(f for f in plan.findings if f.rule_id == "drop-column")
     assert drop.severity == Severity.WARNING and not drop.needs_review
+
+
+def test_team_conventions_apply_to_the_projects_own_apps_only(scratch_db, shop_migrations, settings):
+    shop_migrations("core_fail")
+    call_command("migrate", "shop", "0001_initial", database=scratch_db, verbosity=0)
+    settings.DBGOV = {**settings.DBGOV, "CONVENTION_APPS": ["someotherapp"]}
+    rules = {f.rule_id for f in build_plan(database=scratch_db).findings}
+    # Locks and breakage still matter in a third-party app's migrations ...
+    assert {"create-index-not-concurrently", "drop-column"} <= rules
+    # ... its missing task and conventions are not the team's to fix.
+    assert "missing-task" not in rules and "fk-on-delete-cascade" not in rules
