@@ -6,13 +6,14 @@ from typing import Any
 
 
 class StagingRouter:
-    """Keep `manage.py migrate` off the staging alias.
+    """Staging mirrors production: every app's tables live there.
 
-    Staging's schema is owned by its own deploys; dbgov only copies it for rehearsals
-    (which migrate the copy explicitly, bypassing this router).
+    (Restricting staging to the shop app broke its history: shop's orders reference
+    auth_user.) `manage.py migrate` only touches staging with an explicit
+    ``--database staging``; dbgov rehearsals never migrate staging itself, only a
+    disposable copy of it, reached under an alias that starts with
+    ``DBGOV["COPY_PREFIX"]``.
     """
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
-        if db == "staging":
-            return app_label == "shop"
         return None
