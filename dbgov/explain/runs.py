@@ -221,29 +221,40 @@ def execute_run(
             step="copying staging",
         )
         copy = None
+        failure = ""
+        transient: BaseException | None = None
+        summary: dict[str, Any] = {}
         try:
             copy = create_copy(run.pk, alias)
             _set(run, copy_name=copy.name, copy_ms=copy.seconds * 1000)
-            _rehearse(run, register_copy_alias(copy).alias, alias)
+            summary = _rehearse(run, register_copy_alias(copy).alias, alias)
         except TransientError as exc:
+            transient = exc
+        except Exception as exc:
+            failure = _message(exc)
+        finally:
+            # Drop the copy before the run says it ended: a finished run has no copy.
+            if copy is not None:
+                _set(run, step="dropping the copy")
+                try:
+                    drop_copy(alias, copy.name)
+                except Exception as exc:  # the reaper will get it
+                    logger.error("run %s: could not drop copy %s: %s", run_id, copy.name, exc)
+        if transient is not None:
             if final_attempt:
-                _fail(run, str(exc))
+                _fail(run, str(transient))
             else:
                 _set(
                     run,
                     status=ExplainRun.Status.QUEUED,
                     step="waiting to retry",
-                    error=f"attempt {run.attempts}: {exc}",
+                    error=f"attempt {run.attempts}: {transient}",
                 )
-                raise
-        except Exception as exc:
-            _fail(run, _message(exc))
-        finally:
-            if copy is not None:
-                try:
-                    drop_copy(alias, copy.name)
-                except Exception as exc:  # the reaper will get it
-                    logger.error("run %s: could not drop copy %s: %s", run_id, copy.name, exc)
+                raise transient
+        elif failure:
+            _fail(run, failure)
+        else:
+            _set(run, **summary, finished_at=timezone.now(), duration_ms=_elapsed_ms(run))
         return run.status
 
 
@@ -315,7 +326,8 @@ def _explain_all(
     return results
 
 
-def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> None:
+def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> dict[str, Any]:
+    """Rehearse on the copy; returns the run's closing fields (raises on failure)."""
     connection = connections[copy_alias]
     rehearsal = Rehearsal(connection, staging_alias)
     plan = pending_plan(rehearsal.loader, run.task.key)
@@ -366,16 +378,13 @@ def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> None:
         QueryPlan.objects.filter(run=run, pattern_name=name, phase=QueryPlan.Phase.AFTER).update(
             regression=cmp.regression, verdict=cmp.verdict
         )
-    _set(
-        run,
-        status=ExplainRun.Status.SUCCEEDED,
-        step="done",
-        regressions=regressions,
-        over_budget=over_budget,
-        failed_queries=len(failed),
-        finished_at=timezone.now(),
-        duration_ms=_elapsed_ms(run),
-    )
+    return {
+        "status": ExplainRun.Status.SUCCEEDED,
+        "step": "done",
+        "regressions": regressions,
+        "over_budget": over_budget,
+        "failed_queries": len(failed),
+    }
 
 
 # The reaper ---------------------------------------------------------------------
