@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # exponential backoff: at most this many retries, starting at this delay.
     "REHEARSAL_MAX_RETRIES": 3,
     "REHEARSAL_RETRY_BACKOFF_S": 10,
+    # CREATE DATABASE … STRATEGY for copies (PostgreSQL 15+): None for the server's
+    # default (WAL_LOG), or "FILE_COPY" (copies files after a checkpoint; often faster
+    # for big templates, see bench/rehearsal.py).
+    "COPY_STRATEGY": None,
     # The reaper drops any copy older than this, whatever its run says.
     "COPY_MAX_AGE_S": 3_600,
     # ANALYZE the copy before the "before" EXPLAINs (staging statistics may be stale).

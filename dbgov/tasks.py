@@ -54,7 +54,9 @@ def rehearse(self: Any, run_id: int) -> str:
         logger.warning("run %s: %s; retrying in %s s", run_id, exc, countdown)
         # Back to the queue the message came from (the setting may differ per process).
         queue = (self.request.delivery_info or {}).get("routing_key") or rehearse_options()["queue"]
-        raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries, queue=queue) from exc
+        raise self.retry(
+            exc=exc, countdown=countdown, max_retries=max_retries, queue=queue
+        ) from exc
 
 
 @shared_task(name="dbgov.reap_copies", ignore_result=True)

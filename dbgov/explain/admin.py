@@ -151,7 +151,11 @@ class ExplainRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def colored_status(self, run: ExplainRun) -> str:
-        return format_html('<span class="dbgov-status dbgov-status-{}">{}</span>', run.status, run.get_status_display())
+        return format_html(
+            '<span class="dbgov-status dbgov-status-{}">{}</span>',
+            run.status,
+            run.get_status_display(),
+        )
 
     @admin.display(description="task", ordering="task__key")
     def task_key(self, run: ExplainRun) -> str:
@@ -168,9 +172,7 @@ class ExplainRunAdmin(admin.ModelAdmin):
             for p in run.query_plans.all()
             if p.phase == QueryPlan.Phase.AFTER and p.verdict
         ]
-        return format_html_join(
-            mark_safe("<br>"), "<strong>{}</strong>: {}", verdicts
-        ) or "—"
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", verdicts) or "—"
 
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, run: ExplainRun) -> str:
@@ -198,9 +200,7 @@ class ExplainRunAdmin(admin.ModelAdmin):
         extra = dict(extra_context or {})
         if run is not None:
             extra["comparisons"] = comparisons(run)
-            extra["rehearsals"] = list(
-                MigrationRehearsal.objects.filter(run=run).order_by("order")
-            )
+            extra["rehearsals"] = list(MigrationRehearsal.objects.filter(run=run).order_by("order"))
             extra["budget_ms"] = format_ms(_budget())
             extra["title"] = f"Rehearsal run {run.pk} of {run.task.key}"
         return super().change_view(request, object_id, form_url, extra)
@@ -213,7 +213,7 @@ class ExplainRunAdmin(admin.ModelAdmin):
             path(
                 "rehearse/<int:task_id>/",
                 self.admin_site.admin_view(self.rehearse_view),
-                name="%s_%s_rehearse" % info,
+                name="{}_{}_rehearse".format(*info),
             ),
             *super().get_urls(),
         ]

@@ -176,6 +176,20 @@ class StagingCopy:
     seconds: float  # how long CREATE DATABASE … TEMPLATE took
 
 
+def _create_sql(name: str, source: str) -> pgsql.Composed:
+    statement = pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        pgsql.Identifier(name), pgsql.Identifier(source)
+    )
+    strategy = dbgov_settings.COPY_STRATEGY
+    if strategy:
+        if str(strategy).upper() not in {"WAL_LOG", "FILE_COPY"}:
+            raise CopyError(
+                f"DBGOV['COPY_STRATEGY'] must be None, 'WAL_LOG' or 'FILE_COPY', not {strategy!r}."
+            )
+        statement = pgsql.Composed([statement, pgsql.SQL(" STRATEGY " + str(strategy).upper())])
+    return statement
+
+
 def create_copy(run_id: int, alias: str | None = None) -> StagingCopy:
     """``CREATE DATABASE <copy> TEMPLATE <staging>``; a clear error if staging is busy."""
     alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)
@@ -184,11 +198,7 @@ def create_copy(run_id: int, alias: str | None = None) -> StagingCopy:
     with maintenance_connection(alias) as conn:
         started = time.perf_counter()
         try:
-            conn.execute(
-                pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    pgsql.Identifier(name), pgsql.Identifier(source)
-                )
-            )
+            conn.execute(_create_sql(name, source))
         except psycopg.errors.ObjectInUse as exc:
             sessions = _other_sessions(conn, source)
             listed = "; ".join(sessions) if sessions else "(they ended meanwhile)"

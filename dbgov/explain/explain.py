@@ -102,7 +102,7 @@ def parse_explain(document: Any) -> ExplainResult:
             continue
         label = _scan_label(n)
         if n.get("Node Type") == "Bitmap Heap Scan":
-            idx = [c.get("Index Name") for c in _walk(n) if c.get("Index Name")]
+            idx = [str(c["Index Name"]) for c in _walk(n) if c.get("Index Name")]
             label = f"Bitmap Heap Scan using {', '.join(idx)}" if idx else label
         access.append(label)
     indexes = []
@@ -117,9 +117,7 @@ def parse_explain(document: Any) -> ExplainResult:
         top_node=top.get("Node Type", ""),
         access_path=", ".join(access) or top.get("Node Type", ""),
         indexes_used=indexes,
-        seq_scans=[
-            n.get("Relation Name", "?") for n in nodes if n.get("Node Type") == "Seq Scan"
-        ],
+        seq_scans=[n.get("Relation Name", "?") for n in nodes if n.get("Node Type") == "Seq Scan"],
         estimated_rows=top.get("Plan Rows"),
         actual_rows=(top.get("Actual Rows") or 0) * (top.get("Actual Loops") or 1),
         shared_hit_blocks=top.get("Shared Hit Blocks"),

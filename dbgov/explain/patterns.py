@@ -138,7 +138,9 @@ def all_patterns() -> dict[str, Query]:
 
     registry = {q.name: q for q in code_patterns()}
     for row in QueryPattern.objects.all():
-        registry[row.name] = Query(row.name, row.sql, dict(row.params or {}), row.description, "admin")
+        registry[row.name] = Query(
+            row.name, row.sql, dict(row.params or {}), row.description, "admin"
+        )
     return registry
 
 

@@ -146,7 +146,9 @@ class LockSampler:
             self._locks = {}
             self._started = time.perf_counter()
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="dbgov-lock-sampler", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="dbgov-lock-sampler", daemon=True
+            )
             self._thread.start()
 
     def sample(self) -> None:
@@ -242,7 +244,7 @@ class _StatementRecorder:
             text = sql
             if params and not many:
                 try:
-                    text = self.connection.ops.compose_sql(sql, params)
+                    text = self.connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]
                 except Exception:
                     text = f"{sql} -- params: {params!r}"
             self.statements.append({"sql": text, "ms": round(ms, 3)})
@@ -257,7 +259,9 @@ class Rehearsal:
         self.executor = MigrationExecutor(connection)
         self.loader = self.executor.loader
         self.source_alias = source_alias
-        applied = [k for k in (self.loader.applied_migrations or {}) if k in self.loader.graph.nodes]
+        applied = [
+            k for k in (self.loader.applied_migrations or {}) if k in self.loader.graph.nodes
+        ]
         self.state = (
             self.loader.project_state(applied, at_end=True)
             if applied

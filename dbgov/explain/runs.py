@@ -72,11 +72,15 @@ def task_migration_files(task_key: str) -> list[str]:
     """Migrations on disk that name ``task_key`` (no database needed)."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
     return sorted(
-        f"{app}.{name}" for (app, name), m in loader.disk_migrations.items() if task_of(m) == task_key
+        f"{app}.{name}"
+        for (app, name), m in loader.disk_migrations.items()
+        if task_of(m) == task_key
     )
 
 
-def enqueue_rehearsal(task: Task, *, requested_by: str = "", alias: str | None = None) -> ExplainRun:
+def enqueue_rehearsal(
+    task: Task, *, requested_by: str = "", alias: str | None = None
+) -> ExplainRun:
     """Create a queued run and send it to the rehearsal queue once committed.
 
     If the broker cannot be reached the run is deleted again (nothing is left
@@ -91,7 +95,8 @@ def enqueue_rehearsal(task: Task, *, requested_by: str = "", alias: str | None =
             run = ExplainRun.objects.create(
                 task=task, database_alias=alias, requested_by=requested_by, step="queued"
             )
-            rehearse.apply_async_on_commit(
+            # DjangoTask.apply_async_on_commit: delay_on_commit with a task id and routing.
+            rehearse.apply_async_on_commit(  # type: ignore[attr-defined]
                 (run.pk,),
                 task_id=f"dbgov-rehearsal-{run.pk}",
                 **rehearse_options(),
@@ -141,7 +146,9 @@ def run_lock(run_id: int) -> Iterator[bool]:
     """Hold the run's advisory lock on a dedicated connection; yield whether we got it."""
     conn = _default_raw_connection()
     try:
-        got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, run_id]).fetchone()
+        got = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, run_id]
+        ).fetchone()
         acquired = bool(got and got[0])
         try:
             yield acquired
@@ -280,9 +287,7 @@ def _fail(run: ExplainRun, message: str) -> None:
     )
 
 
-def _store_plan(
-    run: ExplainRun, query: Query, phase: str, result: ExplainResult
-) -> QueryPlan:
+def _store_plan(run: ExplainRun, query: Query, phase: str, result: ExplainResult) -> QueryPlan:
     return QueryPlan.objects.create(
         run=run,
         pattern_name=query.name,

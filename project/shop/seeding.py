@@ -44,16 +44,32 @@ def seed_orders(
         if conn.execute("SELECT EXISTS (SELECT 1 FROM shop_orders)").fetchone()[0]:  # type: ignore[index]
             raise RuntimeError("shop_orders is not empty; seed an empty staging database.")
         cur = conn.cursor()
-        first_user = 1 + (cur.execute("SELECT COALESCE(max(id), 0) FROM auth_user").fetchone() or [0])[0]
+        first_user = (
+            1 + (cur.execute("SELECT COALESCE(max(id), 0) FROM auth_user").fetchone() or [0])[0]
+        )
         with cur.copy(
             "COPY auth_user (id, password, last_login, is_superuser, username, first_name, last_name, "
             "email, is_staff, is_active, date_joined) FROM STDIN"
         ) as copy:
             for i in range(first_user, first_user + users):
                 copy.write_row(
-                    (i, "!", None, False, f"customer{i}", "", "", f"c{i}@example.com", False, True, now)
+                    (
+                        i,
+                        "!",
+                        None,
+                        False,
+                        f"customer{i}",
+                        "",
+                        "",
+                        f"c{i}@example.com",
+                        False,
+                        True,
+                        now,
+                    )
                 )
-        cur.execute("SELECT setval(pg_get_serial_sequence('auth_user', 'id'), %s)", [first_user + users])
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('auth_user', 'id'), %s)", [first_user + users]
+        )
         product_cols = _columns(conn, "shop_products")
         legacy = "legacy_code" in product_cols
         with cur.copy(
@@ -62,7 +78,13 @@ def seed_orders(
             + ") FROM STDIN"
         ) as copy:
             for p in range(products):
-                row: tuple[Any, ...] = (f"SKU-{p:05d}", f"Product {p}", f"{1 + p % 97}.99", now, now)
+                row: tuple[Any, ...] = (
+                    f"SKU-{p:05d}",
+                    f"Product {p}",
+                    f"{1 + p % 97}.99",
+                    now,
+                    now,
+                )
                 copy.write_row((*row, "") if legacy else row)
         order_cols = _columns(conn, "shop_orders")
         total_col = "total_amount" if "total_amount" in order_cols else "total"

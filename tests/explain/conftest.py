@@ -12,6 +12,7 @@ shop 0002 (T-021's index migration pending) with 100K orders, loaded with COPY b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -74,17 +75,34 @@ def staging_test_db(django_db_setup: Any, django_db_blocker: Any) -> Iterator[st
     # If other tests had pytest-django build the staging test database, keep out of its way.
     name = f"{base}_rehearsal" if base.startswith("test_") else f"test_{base}"
     with _admin_conn(db) as conn:
-        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+        conn.execute(
+            pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+        )
         conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
     env = {**os.environ, "STAGING_DATABASE_URL": _url(db, name)}
     subprocess.run(
-        [sys.executable, "manage.py", "seed_orders", "--database", "staging",
-         "--migrate-to", "0002", "--orders", str(SEED_ORDERS)],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "manage.py",
+            "seed_orders",
+            "--database",
+            "staging",
+            "--migrate-to",
+            "0002",
+            "--orders",
+            str(SEED_ORDERS),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     yield name
     with _admin_conn(db) as conn:
-        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+        conn.execute(
+            pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -103,10 +121,29 @@ class Worker:
         self.log = log
         self._log_file = log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "project", "worker", "-Q", queue,
-             "-c", "1", "--pool=prefork", "--without-mingle", "--without-gossip",
-             "-n", f"{queue}@%h", "-l", "info"],
-            cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "project",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "1",
+                "--pool=prefork",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"{queue}@%h",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill it whole
         )
 
@@ -139,11 +176,8 @@ class Worker:
 def _purge(queue: str) -> None:
     from project.celery import app
 
-    with app.connection_for_write() as conn:
-        try:
-            conn.default_channel.queue_purge(queue)
-        except Exception:
-            pass
+    with app.connection_for_write() as conn, contextlib.suppress(Exception):
+        conn.default_channel.queue_purge(queue)
 
 
 @pytest.fixture(scope="session")

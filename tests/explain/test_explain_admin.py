@@ -23,7 +23,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-CHROMIUM = os.environ.get("DBGOV_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("DBGOV_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
 ARTIFACTS = ROOT / "artifacts" / "explain"
 
 
@@ -84,7 +86,13 @@ def test_rehearse_from_the_task_page_and_read_the_run(page: Any, rehearsal_worke
     # Per node: self and total time, estimated and actual rows, loops, buffers.
     headers = before.locator("table.dbgov-plan thead th").all_inner_texts()
     assert [h.lower() for h in headers] == [
-        "node", "self", "total", "rows est.", "rows actual", "loops", "buffers",
+        "node",
+        "self",
+        "total",
+        "rows est.",
+        "rows actual",
+        "loops",
+        "buffers",
     ]
     rehearsal = page.locator("table.dbgov-rehearsals tbody tr").first
     text = rehearsal.inner_text()
@@ -96,4 +104,3 @@ def test_rehearse_from_the_task_page_and_read_the_run(page: Any, rehearsal_worke
     row = page.locator("#result_list tbody tr").first
     assert "T-021" in row.inner_text() and "Succeeded" in row.inner_text()
     assert "Index Scan" in row.inner_text()
-

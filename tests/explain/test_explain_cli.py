@@ -35,7 +35,10 @@ def test_a_dead_broker_is_a_clear_error_and_leaves_no_queued_run() -> None:
     Task.objects.create(key="T-021", title="Orders")
     result = run_cli("--task", "T-021", REDIS_URL="redis://127.0.0.1:1/0")
     assert result.returncode == 2, result.stderr
-    assert "Cannot queue the rehearsal of T-021: the Celery broker redis://127.0.0.1:1/0 is unreachable" in result.stderr
+    assert (
+        "Cannot queue the rehearsal of T-021: the Celery broker redis://127.0.0.1:1/0 is unreachable"
+        in result.stderr
+    )
     assert "Nothing was queued" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""

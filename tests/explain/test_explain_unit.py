@@ -31,9 +31,11 @@ def test_only_the_staging_alias_is_accepted() -> None:
 
 
 def test_staging_alias_follows_the_setting() -> None:
-    with override_settings(DBGOV={"STAGING_DATABASE": "default"}):
-        with pytest.raises(NotStaging, match="refusing alias 'staging'"):
-            ensure_staging("staging")
+    with (
+        override_settings(DBGOV={"STAGING_DATABASE": "default"}),
+        pytest.raises(NotStaging, match="refusing alias 'staging'"),
+    ):
+        ensure_staging("staging")
 
 
 def test_explain_analyze_refuses_other_aliases() -> None:
@@ -94,7 +96,9 @@ def _loader_applied_up_to_0002() -> MigrationLoader:
     for app in {a for a, _ in loader.graph.nodes} - {"shop"}:
         for leaf in loader.graph.leaf_nodes(app):
             applied |= set(loader.graph.forwards_plan(leaf))
-    loader.applied_migrations = {key: None for key in applied if key[0] != "shop" or key[1] < "0003"}
+    loader.applied_migrations = {
+        key: None for key in applied if key[0] != "shop" or key[1] < "0003"
+    }
     return loader
 
 

@@ -35,4 +35,6 @@ class Command(BaseCommand):
             counts = seed_orders(params, orders=options["orders"], users=options["users"])
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        self.stderr.write(", ".join(f"{v} {k}" for k, v in counts.items()) + f" loaded into {alias}.")
+        self.stderr.write(
+            ", ".join(f"{v} {k}" for k, v in counts.items()) + f" loaded into {alias}."
+        )
