@@ -214,8 +214,9 @@ def execute_run(
             logger.warning("run %s: previous attempt was lost; starting over", run_id)
             with contextlib.suppress(CopyError):
                 _drop_copies_of(run_id)
-            run.query_plans.all().delete()
-            run.migrations.all().delete()
+        # A new attempt starts from scratch (a lost or retried one may have stored some).
+        run.query_plans.all().delete()
+        run.migrations.all().delete()
         _set(
             run,
             status=ExplainRun.Status.RUNNING,

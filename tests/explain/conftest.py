@@ -106,7 +106,7 @@ def staging_test_db(django_db_setup: Any, django_db_blocker: Any) -> Iterator[st
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_orphaned_copies() -> Iterator[None]:
+def no_orphaned_copies(django_db_setup: Any) -> Iterator[None]:
     """After the whole suite, no dbgov_copy_* database of this installation remains."""
     yield
     left = copies_on_server()

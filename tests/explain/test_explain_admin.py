@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from dbgov.models import ExplainRun, Task
 
@@ -47,6 +48,8 @@ def page(live_server: Any, admin_user: Any) -> Iterator[Any]:
         pg.base = live_server.url
         yield pg
         browser.close()
+        # The ORM calls made under Playwright's greenlet have their own connections.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
