@@ -3,8 +3,6 @@ page with both plans side by side, the run list. A real worker does the rehearsa
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,33 +22,20 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-CHROMIUM = (
-    os.environ.get("DBGOV_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-)
-ARTIFACTS = ROOT / "artifacts" / "explain"
+ARTIFACTS = ROOT / "artifacts" / "screenshots" / "explain"
 
 
 @pytest.fixture
-def page(live_server: Any, admin_user: Any) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM:
-        pytest.skip("no chromium on this machine (set DBGOV_CHROMIUM)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes between page actions are ordinary synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
-        pg.goto(f"{live_server.url}/admin/login/")
-        pg.fill("#id_username", "admin")
-        pg.fill("#id_password", "password")
-        pg.click("input[type=submit]")
-        pg.base = live_server.url
-        yield pg
-        browser.close()
-        # The ORM calls made under Playwright's greenlet have their own connections.
-        connections.close_all()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def admin_page(page: Any, live_server: Any, admin_user: Any) -> Iterator[Any]:
+    """The shared ``page`` (tests/conftest.py), logged in to the admin as a superuser."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    page.base = live_server.url
+    yield page
+    # ORM calls made while Playwright drives the page have connections of their own.
+    connections.close_all()
 
 
 def _shot(pg: Any, name: str) -> Path:
@@ -60,7 +45,10 @@ def _shot(pg: Any, name: str) -> Path:
     return path
 
 
-def test_rehearse_from_the_task_page_and_read_the_run(page: Any, rehearsal_worker: Any) -> None:
+def test_rehearse_from_the_task_page_and_read_the_run(
+    admin_page: Any, rehearsal_worker: Any
+) -> None:
+    page = admin_page
     task = Task.objects.create(key="T-021", title="Create orders and order_items tables")
     page.goto(f"{page.base}/admin/dbgov/task/{task.pk}/change/")
     page.get_by_role("button", name="Rehearse").click()
