@@ -1,66 +1,81 @@
 #!/usr/bin/env bash
-# End-to-end demo of a rehearsal: T-021's index on a staging database with 100K orders,
-# rehearsed by a real Celery worker; the plans are then in the admin.
+# The rehearsal demo: T-021's index on a staging database with 100K orders, rehearsed by a
+# real Celery worker; the plans before and after are then in the admin.
 #
 #   scripts/demo_explain.sh [--reset-staging]
 #
-# Uses DATABASE_URL, STAGING_DATABASE_URL and REDIS_URL (defaults: local dbgov_demo,
-# dbgov_staging, Redis db 0). --reset-staging DROPS the staging database first: only
-# ever point it at a disposable demo staging.
+# Like scripts/demo.sh it creates/updates the virtualenv, makes PostgreSQL and Redis
+# available (DATABASE_URL, STAGING_DATABASE_URL, REDIS_URL) and creates the databases when
+# missing. It migrates dbgov's own tables on the default database (the shop app there is
+# left as scripts/demo.sh keeps it), brings staging to shop 0002 with 100K orders
+# (T-021's index migration 0003 pending), starts a worker and runs
+# `manage.py dbgov explain --task T-021 --wait`.
+#
+# Staging is seeded only when empty; --reset-staging DROPS and recreates it first (it is
+# the demo's disposable staging: never point STAGING_DATABASE_URL at a real one).
+# Exit code: that of `dbgov explain --wait` (0 ok, 1 a human should look, 2 failed).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PY=${PYTHON:-.venv/bin/python}
-CELERY=${CELERY:-.venv/bin/celery}
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/dbgov_demo}
-export STAGING_DATABASE_URL=${STAGING_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/dbgov_staging}
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
-RESET=${1:-}
 
-"$PY" - "$RESET" <<'PYEOF'
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/bootstrap.sh
+source scripts/bootstrap.sh
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+export DJANGO_SETTINGS_MODULE=project.settings
+
+step() { printf '\n== %s ==\n' "$*" >&2; }
+
+step "Databases"
+python - "${1:-}" <<'PY'
 import os, sys
-from urllib.parse import urlsplit
-import psycopg
+import dj_database_url, psycopg
 from psycopg import sql
 
 reset = sys.argv[1] == "--reset-staging"
 for var in ("DATABASE_URL", "STAGING_DATABASE_URL"):
-    url = urlsplit(os.environ[var])
-    name = url.path.lstrip("/")
-    with psycopg.connect(host=url.hostname, port=url.port or 5432, user=url.username,
-                         password=url.password, dbname="postgres", autocommit=True) as conn:
+    cfg = dj_database_url.parse(os.environ[var])
+    with psycopg.connect(dbname="postgres", user=cfg.get("USER") or None,
+                         password=cfg.get("PASSWORD") or None, host=cfg.get("HOST") or None,
+                         port=cfg.get("PORT") or None, autocommit=True) as conn:
+        name = cfg["NAME"]
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and reset and var == "STAGING_DATABASE_URL":
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
             exists = None
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}", file=sys.stderr)
-PYEOF
+            print(f"[dbgov demo] created database {name}", file=sys.stderr)
+PY
 
-echo "== dbgov's own database" >&2
-"$PY" manage.py migrate -v0
+step "dbgov's tables on the default database"
+for app in contenttypes auth admin sessions dbgov; do
+    python manage.py migrate "$app" -v0
+done
 
-echo "== staging: shop at 0002 (T-021's index pending), 100K orders" >&2
+step "Staging: shop at 0002 (T-021's index pending), 100K orders"
 # Until the seeds area's `dbgov seed --env staging` lands, the shop's COPY loader does it.
-if "$PY" manage.py shell -c "
+if python manage.py shell -c "
 from django.db import connections
 with connections['staging'].cursor() as c:
-    c.execute(\"SELECT to_regclass('shop_orders') IS NOT NULL AND EXISTS (SELECT 1 FROM django_migrations WHERE app='shop' AND name='0002_orders')\")
-    ok = c.fetchone()[0]
-    if ok:
-        c.execute('SELECT count(*) FROM shop_orders'); ok = c.fetchone()[0] > 0
-raise SystemExit(0 if ok else 1)" 2>/dev/null; then
-  echo "staging already seeded" >&2
+    c.execute(\"SELECT to_regclass('shop_orders') IS NOT NULL\")
+    seeded = c.fetchone()[0]
+    if seeded:
+        c.execute('SELECT EXISTS (SELECT 1 FROM shop_orders)')
+        seeded = c.fetchone()[0]
+raise SystemExit(0 if seeded else 1)" 2>/dev/null; then
+    echo "[dbgov demo] staging already seeded (use --reset-staging to start over)" >&2
 else
-  "$PY" manage.py seed_orders --database staging --migrate-to 0002 --orders 100000
+    python manage.py seed_orders --database staging --migrate-to 0002 --orders 100000
 fi
 
-echo "== a rehearsal worker" >&2
-"$CELERY" -A project worker -Q dbgov.rehearsal -c 1 -l warning -n demo@%h &
+step "A rehearsal worker (celery -A project worker -Q dbgov.rehearsal)"
+celery -A project worker -Q dbgov.rehearsal -c 1 -l warning -n "demo-$$@%h" &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT
+trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT
 sleep 5
 
-echo "== dbgov explain --task T-021 --wait" >&2
-"$PY" manage.py dbgov explain --task T-021 --wait
-echo "Open /admin/dbgov/explainrun/ (manage.py runserver; createsuperuser) for the plans side by side." >&2
+step "manage.py dbgov explain --task T-021 --wait"
+rc=0
+python manage.py dbgov explain --task T-021 --wait || rc=$?
+echo "[dbgov demo] the run is in the admin: python manage.py runserver, then /admin/dbgov/explainrun/" >&2
+exit "$rc"
