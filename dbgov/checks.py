@@ -67,3 +67,44 @@ def check_seed_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                 )
             )
     return messages
+
+
+# Rehearsal settings (explain area): dbgov.E050-E059 -------------------------------
+
+_COPY_PREFIX_RE = r"^[a-z_][a-z0-9_]{0,29}$"
+
+
+@register(Tags.compatibility)
+def check_rehearsal_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    import re
+
+    messages: list[CheckMessage] = []
+    strategy = dbgov_settings.COPY_STRATEGY
+    if strategy is not None and str(strategy).upper() not in {"WAL_LOG", "FILE_COPY"}:
+        messages.append(
+            Error(
+                f"DBGOV['COPY_STRATEGY'] is {strategy!r}.",
+                hint="Use None (the server's default), 'WAL_LOG' or 'FILE_COPY'.",
+                id="dbgov.E050",
+            )
+        )
+    prefix = dbgov_settings.COPY_PREFIX
+    if not isinstance(prefix, str) or not re.match(_COPY_PREFIX_RE, prefix):
+        messages.append(
+            Error(
+                f"DBGOV['COPY_PREFIX'] is {prefix!r}.",
+                hint="Lower-case letters, digits and underscores, at most 30 characters "
+                "(copy names must fit PostgreSQL's 63).",
+                id="dbgov.E051",
+            )
+        )
+    for key in ("OLTP_BUDGET_MS", "EXPLAIN_STATEMENT_TIMEOUT_MS", "COPY_MAX_AGE_S"):
+        value = getattr(dbgov_settings, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            messages.append(
+                Error(
+                    f"DBGOV[{key!r}] is {value!r}; it must be a positive number.",
+                    id="dbgov.E052",
+                )
+            )
+    return messages

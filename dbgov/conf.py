@@ -45,6 +45,33 @@ DEFAULTS: dict[str, Any] = {
     "OLTP_BUDGET_MS": 100.0,
     "EXPLAIN_STATEMENT_TIMEOUT_MS": 30_000,
     "REHEARSAL_QUEUE": "dbgov.rehearsal",
+    # Soft / hard Celery time limits of one rehearsal (seconds).
+    "REHEARSAL_SOFT_TIME_LIMIT_S": 1_500,
+    "REHEARSAL_TIME_LIMIT_S": 1_800,
+    # Transient failures (staging busy or unreachable) are retried with
+    # exponential backoff: at most this many retries, starting at this delay.
+    "REHEARSAL_MAX_RETRIES": 3,
+    "REHEARSAL_RETRY_BACKOFF_S": 10,
+    # CREATE DATABASE … STRATEGY for copies (PostgreSQL 15+): None for the server's
+    # default (WAL_LOG), or "FILE_COPY" (copies files after a checkpoint; often faster
+    # for big templates, see bench/rehearsal.py).
+    "COPY_STRATEGY": None,
+    # The reaper drops any copy older than this, whatever its run says.
+    "COPY_MAX_AGE_S": 3_600,
+    # ANALYZE the copy before the "before" EXPLAINs (staging statistics may be stale).
+    "ANALYZE_COPY": True,
+    # EXPLAIN each query this many times before measuring (warm cache), then this many
+    # measured times, keeping the fastest (timings on a busy server are noisy).
+    "EXPLAIN_WARMUP_RUNS": 1,
+    "EXPLAIN_RUNS": 3,
+    # "after" is a regression when slower than before x FACTOR and by at least MIN_MS,
+    # or when it no longer uses an index that "before" used.
+    "REGRESSION_FACTOR": 1.5,
+    "REGRESSION_MIN_MS": 2.0,
+    # How often the second connection samples pg_locks while a migration runs.
+    "LOCK_SAMPLE_INTERVAL_MS": 20,
+    # Per-app module declaring query patterns (``<app>/dbgov_queries.py``).
+    "QUERY_PATTERN_MODULE": "dbgov_queries",
     # Seeds ----------------------------------------------------------------
     "ENVIRONMENT": "dev",
     "SEED_DIRS": ["fixtures"],

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-# The apps the staging alias holds: the demo shop and what its tables reference
-# (shop_orders.user_id -> auth_user; auth's tables reference contenttypes). Without
-# auth, `migrate shop 0002 --database staging` fails on the foreign key to auth_user.
-STAGING_APPS = frozenset({"shop", "auth", "contenttypes"})
-
 
 class StagingRouter:
-    """Keep dbgov's own tables (and the rest of the project) off the staging alias.
+    """Staging mirrors production: every app's tables live there.
 
-    Staging's schema is owned by its own deploys; dbgov only copies it for rehearsals
-    (which migrate the copy explicitly, bypassing this router).
+    (Restricting staging to the shop app broke its history: shop's orders reference
+    auth_user.) `manage.py migrate` only touches staging with an explicit
+    ``--database staging``; dbgov rehearsals never migrate staging itself, only a
+    disposable copy of it, reached under an alias that starts with
+    ``DBGOV["COPY_PREFIX"]``.
     """
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
-        if db == "staging":
-            return app_label in STAGING_APPS
         return None

@@ -1,0 +1,1 @@
+"""Rehearsals on a disposable copy of staging: copy, migrate, EXPLAIN ANALYZE, compare."""

@@ -1,0 +1,1 @@
+"""A test-only app (installed in the test worker only) whose migration fails on the copy."""
