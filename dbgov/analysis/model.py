@@ -140,8 +140,8 @@ class Operation:
     # Why the SQL could not be rendered (then `statements` may be incomplete)
     error: str | None = None
     line: int | None = None  # line of the operation in the migration file
-    # Set for operations nested in SeparateDatabaseAndState: "database" or "state"
-    scope: str | None = None
+    # Facts Django knows and SQL does not, e.g. {"old_type": "integer", "new_type": "bigint"}
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -161,6 +161,8 @@ class Migration:
     error: str | None = None
     # Per-operation suppressions declared in the file: {op index: {rule id: reason}}
     ignores: dict[int, dict[str, str]] = field(default_factory=dict)
+    # Query patterns the migration's indexes serve: {index name: pattern name}
+    index_purpose: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -28,7 +28,8 @@ class Order(models.Model):
     status = models.CharField(max_length=20, default="new")
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
-    shipping_address = models.TextField(blank=True, null=True, db_comment="PII: postal address")
+    # Nullable on purpose: adding a NULL column is the catalog-only (safe) change.
+    shipping_address = models.TextField(blank=True, null=True, db_comment="PII: postal address")  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

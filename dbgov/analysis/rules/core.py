@@ -1,0 +1,474 @@
+"""The core rules: DESIGN.md's safety classes, reversibility, and process.
+
+Statement rules (scope "sql") read PostgreSQL's parse facts and also run in
+``dbgov lint``; operation and migration rules need the Django objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..model import LockLevel, Severity
+from . import register
+from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
+
+# -- process -------------------------------------------------------------------------
+
+
+@register
+class MissingTask(Rule):
+    id = "missing-task"
+    severity = Severity.CARE
+    category = "process"
+    summary = "The migration names no task (T-NNN)."
+    why = (
+        "Every migration belongs to a task so that reviewers can check it against the "
+        "task's acceptance criteria and approvals can be traced."
+    )
+    safe_alternative = (
+        'Add `dbgov_task = "T-NNN"` to the Migration class, or generate it with '
+        "`manage.py dbgov makemigrations --task T-NNN`."
+    )
+
+    def check_migration(self, ctx: MigrationContext) -> Iterable[Hit]:
+        if not ctx.migration.task:
+            yield Hit(message=f"{ctx.migration.label} names no task (T-NNN).")
+
+
+@register
+class RenderFailed(Rule):
+    id = "render-failed"
+    severity = Severity.ERROR
+    category = "process"
+    summary = "dbgov could not render this operation's SQL."
+    why = (
+        "The SQL of the operation is unknown, so nothing can be said about its locks; "
+        "it usually fails on `migrate` the same way."
+    )
+    safe_alternative = "Fix the error shown (run `manage.py sqlmigrate` to reproduce it)."
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.error:
+            yield Hit(message=f"SQL could not be rendered: {ctx.operation.error}")
+
+
+@register
+class SqlParseError(Rule):
+    id = "sql-parse-error"
+    severity = Severity.ERROR
+    category = "process"
+    scope = "sql"
+    summary = "PostgreSQL's parser rejects this SQL."
+    why = "A statement that does not parse fails when the migration runs."
+    safe_alternative = "Fix the SQL; `psql` reports the same error at the same position."
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.facts.parse_error:
+            yield Hit(message=f"SQL does not parse: {ctx.facts.parse_error}")
+
+
+# -- reversibility ---------------------------------------------------------------------
+
+
+@register
+class RunPythonWithoutReverse(Rule):
+    id = "runpython-no-reverse"
+    severity = Severity.CARE
+    category = "reversibility"
+    summary = "RunPython has no reverse_code: the migration cannot be rolled back."
+    why = "`migrate app <previous>` raises IrreversibleError, so a failed deploy cannot be undone."
+    safe_alternative = (
+        "Pass `reverse_code=` (a function undoing the change, or "
+        "`migrations.RunPython.noop` when there is nothing to undo)."
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.type == "RunPython" and not ctx.operation.reversible:
+            yield Hit()
+
+
+@register
+class RunSqlWithoutReverse(Rule):
+    id = "runsql-no-reverse"
+    severity = Severity.CARE
+    category = "reversibility"
+    summary = "RunSQL has no reverse_sql: the migration cannot be rolled back."
+    why = "`migrate app <previous>` raises IrreversibleError, so a failed deploy cannot be undone."
+    safe_alternative = (
+        "Pass `reverse_sql=` with the statements undoing the change "
+        "(`migrations.RunSQL.noop` when there is nothing to undo)."
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.type == "RunSQL" and not ctx.operation.reversible:
+            yield Hit()
+
+
+@register
+class IrreversibleOperation(Rule):
+    id = "irreversible-operation"
+    severity = Severity.CARE
+    category = "reversibility"
+    summary = "This operation cannot be reversed."
+    why = "Django marks the operation irreversible: rolling the migration back raises IrreversibleError."
+    safe_alternative = (
+        "Split the change so that each step can be reversed, or document the roll-forward plan."
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.type not in ("RunPython", "RunSQL") and not ctx.operation.reversible:
+            yield Hit(message=f"{ctx.operation.type} cannot be reversed.")
+
+
+# -- data ------------------------------------------------------------------------------
+
+
+@register
+class DataMigration(Rule):
+    id = "data-migration"
+    severity = Severity.CARE
+    category = "data"
+    summary = "A data migration runs Python on every deploy: review its speed and locks."
+    why = (
+        "RunPython code is not visible as SQL: it may update whole tables in one "
+        "transaction, holding row locks until the migration commits."
+    )
+    safe_alternative = (
+        "Keep data migrations separate from schema changes, make them idempotent and "
+        "batched (update in chunks of primary keys), use `apps.get_model`, and give them "
+        "`reverse_code`."
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        if ctx.operation.type == "RunPython":
+            yield Hit()
+
+
+# -- locks and rewrites ---------------------------------------------------------------------
+
+
+@register
+class AddColumnNotNullWithoutDefault(Rule):
+    id = "add-column-not-null-no-default"
+    severity = Severity.CARE
+    category = "locks"
+    locking = True
+    summary = "A NOT NULL column without a default is added to an existing table."
+    why = (
+        "ALTER TABLE … ADD COLUMN … NOT NULL takes ACCESS EXCLUSIVE and fails as soon as "
+        "the table has a row; the running code also does not write the column yet."
+    )
+    safe_alternative = (
+        "1. AddField with `null=True` (or a constant `db_default`, which PostgreSQL 11+ adds "
+        "without a rewrite). 2. Backfill in batches in a separate data migration. "
+        "3. Add NOT NULL through a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it "
+        "in another migration, then AlterField to `null=False`."
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        details = ctx.operation.details
+        if ctx.operation.type != "AddField" or not details:
+            return
+        if details.get("new_type") and not details.get("null") and not details.get("has_default"):
+            table = next((f.tables[0] for f in ctx.facts() if f.tables), None)
+            yield Hit(
+                message=f"NOT NULL column {details.get('column')!r} without a default added to "
+                f"existing table {table}: fails on the first row.",
+                table=table,
+                lock=LockLevel.ACCESS_EXCLUSIVE,
+            )
+
+
+@register
+class CreateIndexNotConcurrently(Rule):
+    id = "create-index-not-concurrently"
+    severity = Severity.CARE
+    category = "locks"
+    scope = "sql"
+    locking = True
+    summary = "CREATE INDEX without CONCURRENTLY blocks writes to the table for the whole build."
+    why = "CREATE INDEX takes a SHARE lock: INSERT/UPDATE/DELETE wait until the index is built (a full scan)."
+    safe_alternative = (
+        "Use `django.contrib.postgres.operations.AddIndexConcurrently` in a migration with "
+        "`atomic = False` (and `RemoveIndexConcurrently` to drop)."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        f = ctx.facts
+        if f.kind == "CREATE INDEX" and not f.concurrently:
+            table = f.tables[0] if f.tables else None
+            if not ctx.is_new(table):
+                yield Hit(
+                    message=f"CREATE INDEX on {table} without CONCURRENTLY blocks writes while it builds.",
+                    table=table,
+                )
+
+
+@register
+class ConcurrentlyInTransaction(Rule):
+    id = "concurrently-in-transaction"
+    severity = Severity.CARE
+    category = "locks"
+    scope = "sql"
+    summary = "CONCURRENTLY cannot run inside a transaction: the migration fails."
+    why = (
+        "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY (and other concurrent commands) "
+        "in a transaction block; Django runs migrations in one unless `atomic = False`."
+    )
+    safe_alternative = (
+        "Set `atomic = False` on the migration and keep the concurrent operation alone in it."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.in_transaction and not ctx.facts.transactional:
+            yield Hit(
+                message=f"{ctx.facts.kind} cannot run inside a transaction block (atomic migration)."
+            )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        # Django refuses to render these in an atomic migration, so there is no SQL
+        # for the statement check to see.
+        if (
+            ctx.operation.type in ("AddIndexConcurrently", "RemoveIndexConcurrently")
+            and ctx.migration.atomic
+        ):
+            yield Hit(
+                message=f"{ctx.operation.type} in an atomic migration: Django refuses to run it."
+            )
+
+
+@register
+class SetNotNull(Rule):
+    id = "set-not-null"
+    severity = Severity.CARE
+    category = "locks"
+    scope = "sql"
+    locking = True
+    summary = "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE."
+    why = (
+        "ALTER COLUMN … SET NOT NULL takes ACCESS EXCLUSIVE and reads every row to check it, "
+        "unless a valid CHECK (col IS NOT NULL) constraint already proves it (PostgreSQL 12+)."
+    )
+    safe_alternative = (
+        "1. AddConstraint CHECK (col IS NOT NULL) NOT VALID (RunSQL). 2. In a separate "
+        "migration, VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE). 3. Then AlterField "
+        "`null=False` (PostgreSQL 12+ skips the scan) and drop the CHECK."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if "SET NOT NULL" in ctx.facts.actions:
+            table = ctx.facts.tables[0] if ctx.facts.tables else None
+            yield Hit(
+                message=f"SET NOT NULL on {table} scans it under ACCESS EXCLUSIVE.",
+                table=table,
+                scans=True,
+            )
+
+
+@register
+class AlterColumnType(Rule):
+    id = "alter-column-type"
+    severity = Severity.CARE
+    category = "locks"
+    scope = "sql"
+    locking = True
+    summary = "ALTER COLUMN TYPE rewrites the table under ACCESS EXCLUSIVE."
+    why = (
+        "Changing a column's type rewrites the table and its indexes while holding ACCESS "
+        "EXCLUSIVE (reads and writes wait), except binary-coercible changes such as "
+        "varchar(n) widening, varchar to text, or a numeric precision increase."
+    )
+    safe_alternative = (
+        "Expand and contract: 1. AddField a new column of the new type. 2. Write both "
+        "columns from the code and backfill in batches. 3. Switch reads. 4. RemoveField "
+        "the old column in a later release."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if "ALTER COLUMN TYPE" not in ctx.facts.actions:
+            return
+        table = ctx.facts.tables[0] if ctx.facts.tables else None
+        details = ctx.operation.details if ctx.operation else {}
+        old, new = details.get("old_type"), details.get("new_type")
+        rewrites = _type_change_rewrites(old, new)
+        if rewrites is False:
+            return
+        change = f" from {old} to {new}" if old and new else ""
+        yield Hit(
+            message=f"Column type change on {table}{change} rewrites the table under ACCESS EXCLUSIVE.",
+            table=table,
+            rewrites=True,
+        )
+
+
+def _type_change_rewrites(old: str | None, new: str | None) -> bool | None:
+    if not old or not new:
+        return None
+    try:
+        from ..locks import type_change_rewrites
+    except ImportError:  # pragma: no cover - locks.py always ships it
+        return None
+    return type_change_rewrites(old, new)
+
+
+@register
+class AddForeignKeyValidated(Rule):
+    id = "add-foreign-key-validated"
+    severity = Severity.CARE
+    category = "locks"
+    scope = "sql"
+    locking = True
+    summary = "Adding a validated FOREIGN KEY locks both tables and scans the referencing one."
+    why = (
+        "ADD CONSTRAINT … FOREIGN KEY takes SHARE ROW EXCLUSIVE on both tables (writes wait) "
+        "and checks every existing row before it commits."
+    )
+    safe_alternative = (
+        "Add it NOT VALID, then VALIDATE CONSTRAINT in a separate migration (SHARE UPDATE "
+        "EXCLUSIVE, writes continue): `migrations.AddField(..., db_constraint=False)` then "
+        "RunSQL `ADD CONSTRAINT … NOT VALID` and, in the next migration, `VALIDATE CONSTRAINT`; "
+        "or keep the SQL in SeparateDatabaseAndState."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        f = ctx.facts
+        if "ADD CONSTRAINT FOREIGN KEY" in f.actions and not f.details.get("not_valid"):
+            table = f.tables[0] if f.tables else None
+            if not ctx.is_new(table):
+                yield Hit(
+                    message=f"FOREIGN KEY on {table} is validated at once (locks and scans).",
+                    table=table,
+                    scans=True,
+                )
+
+
+@register
+class AddCheckValidated(Rule):
+    id = "add-check-validated"
+    severity = Severity.CARE
+    category = "locks"
+    scope = "sql"
+    locking = True
+    summary = "Adding a validated CHECK constraint scans the table under ACCESS EXCLUSIVE."
+    why = "ADD CONSTRAINT … CHECK takes ACCESS EXCLUSIVE and reads every row before it commits."
+    safe_alternative = (
+        "Add it with NOT VALID (RunSQL, or AddConstraint then edit), then VALIDATE CONSTRAINT "
+        "in a separate migration (SHARE UPDATE EXCLUSIVE)."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        f = ctx.facts
+        if "ADD CONSTRAINT CHECK" in f.actions and not f.details.get("not_valid"):
+            table = f.tables[0] if f.tables else None
+            yield Hit(
+                message=f"CHECK constraint on {table} is validated at once under ACCESS EXCLUSIVE.",
+                table=table,
+                scans=True,
+            )
+
+
+# -- breaking running code --------------------------------------------------------------------
+
+
+@register
+class DropColumn(Rule):
+    id = "drop-column"
+    severity = Severity.CARE
+    category = "breaking"
+    scope = "sql"
+    locking = True
+    summary = "Dropping a column breaks the code still running against it."
+    why = (
+        "Django selects every model field: the release still running during the deploy "
+        "fails on the missing column. DROP COLUMN itself takes ACCESS EXCLUSIVE briefly."
+    )
+    safe_alternative = (
+        "1. Remove the field from the model but keep the column: SeparateDatabaseAndState "
+        "with `state_operations=[RemoveField(...)]` and no database operation (make it "
+        "nullable first if it is NOT NULL). 2. Deploy. 3. Drop the column in a later release."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if "DROP COLUMN" in ctx.facts.actions:
+            table = ctx.facts.tables[0] if ctx.facts.tables else None
+            yield Hit(
+                message=f"DROP COLUMN on {table} breaks code still reading the column.", table=table
+            )
+
+
+@register
+class RenameColumnOrTable(Rule):
+    id = "rename"
+    severity = Severity.CARE
+    category = "breaking"
+    scope = "sql"
+    locking = True
+    summary = "Renaming a column or table breaks the code still running against the old name."
+    why = "The release still running during the deploy uses the old name and fails; RENAME takes ACCESS EXCLUSIVE."
+    safe_alternative = (
+        "Expand and contract: 1. AddField/CreateModel with the new name. 2. Write both, "
+        "backfill in batches. 3. Switch reads. 4. Remove the old one in a later release. "
+        "(For a model, `db_table` can keep the old table name instead.)"
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        actions = ctx.facts.actions
+        if "RENAME COLUMN" in actions or "RENAME TABLE" in actions:
+            table = ctx.facts.tables[0] if ctx.facts.tables else None
+            what = "column" if "RENAME COLUMN" in actions else "table"
+            yield Hit(
+                message=f"Renaming a {what} of {table} breaks code using the old name.", table=table
+            )
+
+
+@register
+class DropTable(Rule):
+    id = "drop-table"
+    severity = Severity.PLAN
+    category = "breaking"
+    scope = "sql"
+    locking = True
+    summary = "DROP TABLE destroys data and breaks code still using the table."
+    why = "The data is gone once committed; DROP TABLE takes ACCESS EXCLUSIVE."
+    safe_alternative = (
+        "1. Stop using the model in code and deploy. 2. Archive the table (pg_dump -t, or "
+        "rename it to an _archived name). 3. DeleteModel in a later release, with an "
+        "approved plan."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.facts.kind == "DROP TABLE":
+            tables = ", ".join(ctx.facts.tables)
+            yield Hit(message=f"DROP TABLE {tables}: data is destroyed.")
+
+
+@register
+class Truncate(Rule):
+    id = "truncate"
+    severity = Severity.PLAN
+    category = "breaking"
+    scope = "sql"
+    summary = "TRUNCATE deletes every row."
+    why = "TRUNCATE takes ACCESS EXCLUSIVE and removes all rows (with CASCADE, of referencing tables too)."
+    safe_alternative = (
+        "Archive first and delete in batches with an approved plan; never in a schema migration."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.facts.kind == "TRUNCATE":
+            yield Hit(message=f"TRUNCATE {', '.join(ctx.facts.tables)} deletes every row.")
+
+
+@register
+class DropSchemaOrDatabase(Rule):
+    id = "drop-schema-or-database"
+    severity = Severity.PLAN
+    category = "breaking"
+    scope = "sql"
+    summary = "DROP SCHEMA / DROP DATABASE destroys everything in it."
+    why = "Every table, function and row inside is gone once committed."
+    safe_alternative = "Never in a migration: archive, then drop by hand under an approved plan."
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.facts.kind in ("DROP SCHEMA", "DROP DATABASE"):
+            yield Hit(message=f"{ctx.facts.kind} in a migration.")

@@ -1,0 +1,114 @@
+"""``manage.py dbgov plan``: what every pending migration will do to the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import CommandError
+
+from ..analysis.engine import build_plan
+from ..analysis.errors import AnalysisError
+from ..analysis.model import Plan
+from ..analysis.report import render_text, to_json, to_sarif
+from ..analysis.rules import all_rules
+from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
+
+
+def parse_targets(tokens: list[str]) -> list[tuple[str, str | None]]:
+    """``shop auth`` are two apps, ``shop 0003`` is app shop up to migration 0003."""
+    labels = {config.label for config in apps.get_app_configs()}
+    targets: list[tuple[str, str | None]] = []
+    for token in tokens:
+        if token in labels:
+            targets.append((token, None))
+        elif targets and targets[-1][1] is None:
+            targets[-1] = (targets[-1][0], token)
+        else:
+            raise CommandError(f"{token!r} is not an installed app label", returncode=EXIT_ERROR)
+    return targets
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "sarif"],
+        default="text",
+        help="text for people; json (schema dbgov/schemas/plan.schema.json) or sarif 2.1.0 for machines",
+    )
+
+
+def write_plan(cmd: BaseSubcommand, plan: Plan, fmt: str, *, show_sql: bool = True) -> None:
+    if fmt == "json":
+        cmd.stdout.write(json.dumps(to_json(plan), indent=2))
+    elif fmt == "sarif":
+        cmd.stdout.write(json.dumps(to_sarif(plan, all_rules()), indent=2))
+    else:
+        cmd.stdout.write(render_text(plan, cmd.style, show_sql=show_sql), ending="")
+
+
+class Subcommand(BaseSubcommand):
+    help = (
+        "Show what pending migrations will do: SQL per operation, locks, rewrites, "
+        "reversibility, task and findings. Exit 0: nothing needs review; 1: something "
+        "does; 2: error."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "targets",
+            nargs="*",
+            metavar="app_label [migration_name]",
+            help="limit to these apps, or plan up to app_label migration_name (like migrate)",
+        )
+        parser.add_argument(
+            "--database", default="default", help="database alias (default: default)"
+        )
+        parser.add_argument(
+            "--all", action="store_true", help="the whole history, not only pending migrations"
+        )
+        parser.add_argument("--task", help="only the pending migrations of this task (T-NNN)")
+        parser.add_argument("--no-sql", action="store_true", help="text format: hide the SQL")
+        parser.add_argument(
+            "--no-save", action="store_true", help="do not store the plan for review"
+        )
+        add_output_arguments(parser)
+
+    def handle(self, **options: Any) -> int:
+        targets = parse_targets(options["targets"])
+        if options["all"] and targets:
+            raise CommandError("--all and targets cannot be combined", returncode=EXIT_ERROR)
+        selection = "all" if options["all"] else ("targets" if targets else "pending")
+        quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
+
+        def progress(message: str) -> None:
+            if not quiet:
+                self.stderr.write(message, style_func=self.style.NOTICE)
+
+        try:
+            plan = build_plan(
+                database=options["database"],
+                selection=selection,
+                targets=targets,
+                task=options["task"],
+                progress=progress,
+            )
+        except AnalysisError as exc:
+            if options.get("traceback"):
+                raise
+            raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+        if not options["no_save"]:
+            save_plan(plan)
+        write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
+        return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+
+
+def save_plan(plan: Plan) -> None:
+    """Store the plan for review when the governance layer is installed."""
+    try:
+        from ..governance.services import save_plan as store
+    except ImportError:
+        return
+    store(plan)
