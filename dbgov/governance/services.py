@@ -22,6 +22,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 
 from dbgov.analysis import model as am
+from dbgov.analysis.report import fingerprint as report_fingerprint
 from dbgov.conf import dbgov_settings
 from dbgov.models import (
     Approval,
@@ -74,22 +75,30 @@ class GovernanceError(Exception):
 
 
 def finding_fingerprint(
-    *, sha256: str | None, app_label: str | None, migration: str | None,
-    operation_index: int | None, rule_id: str,
+    *,
+    sha256: str | None,
+    app_label: str | None,
+    migration: str | None,
+    operation_index: int | None,
+    rule_id: str,
 ) -> str:
     """sha256 over (migration file content hash, migration label, operation index, rule).
 
-    The file's sha256 stands for its content: editing the file changes every
-    fingerprint of its findings, so earlier approvals no longer apply. The label is
-    included so that two identical files (e.g. two empty migrations) never share one.
+    The same identity as the ``fingerprint`` of ``dbgov plan --format json``
+    (dbgov.analysis.report.fingerprint). Editing the file changes every fingerprint of
+    its findings, so earlier approvals no longer apply; the label keeps two identical
+    files (e.g. two empty migrations) apart.
     """
-    parts = [
-        sha256 or "",
-        f"{app_label or ''}.{migration or ''}",
-        "-" if operation_index is None else str(operation_index),
-        rule_id,
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    probe = am.Finding(
+        rule_id=rule_id,
+        severity=am.Severity.INFO,
+        message="",
+        safe_alternative="",
+        app_label=app_label,
+        migration=migration,
+        operation_index=operation_index,
+    )
+    return report_fingerprint(probe, sha256)
 
 
 def _slot(f: am.Finding) -> str:
