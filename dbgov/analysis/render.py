@@ -45,16 +45,11 @@ logger = logging.getLogger("dbgov.render")
 
 ModelKey = tuple[str, str]
 
-# Operations that change a model other models may point at: Django's schema editor
-# then also alters the incoming foreign keys, so the referring models must be there.
-_REFERRER_OPS = (
-    ops.AlterField,
-    ops.RenameField,
-    ops.RenameModel,
-    ops.DeleteModel,
-    ops.AlterModelTable,
-    ops.RemoveField,
-)
+# Operations that change what other models point at: Django's schema editor then also
+# alters the incoming foreign keys, so the referring models must be rendered too.
+_REFERRER_OPS = (ops.RenameModel, ops.AlterModelTable)
+# Field operations need the referring models only for a field they may point at.
+_REFERRER_FIELD_OPS = (ops.AlterField, ops.RenameField)
 # Errors a too-small model subset can cause; the operation is retried on the full state.
 _SUBSET_ERRORS = (
     LookupError,
@@ -112,11 +107,23 @@ def _relation_targets(ms: ModelState, *, primary_key_only: bool = False) -> Iter
                 yield key
 
 
-def _stub(ms: ModelState) -> ModelState:
-    """A model reduced to what a foreign key to it needs: its table and columns."""
-    fields = {n: f for n, f in ms.fields.items() if not f.is_relation or f.primary_key}
+def _stub(ms: ModelState, keep: set[str]) -> ModelState:
+    """A model reduced to what a foreign key to it needs: its table and key columns.
+
+    ``keep`` names the fields other models point at with ``to_field``.
+    """
+    fields = {n: f for n, f in ms.fields.items() if f.primary_key or n in keep}
     options = {k: v for k, v in ms.options.items() if k not in _STUB_DROPPED_OPTIONS}
     return ModelState(ms.app_label, ms.name, fields, options, ms.bases, ms.managers)
+
+
+def _to_fields(ms: ModelState) -> Iterator[tuple[ModelKey, str]]:
+    for f in ms.fields.values():
+        to_field = getattr(getattr(f, "remote_field", None), "field_name", None)
+        if f.is_relation and to_field:
+            key = _key(f.remote_field.model, ms.app_label)
+            if key:
+                yield key, to_field
 
 
 def subset_state(state: ProjectState, roots: Iterable[ModelKey]) -> ProjectState:
@@ -133,12 +140,16 @@ def subset_state(state: ProjectState, roots: Iterable[ModelKey]) -> ProjectState
             if tkey and tkey in state.models and tkey not in models:
                 models[tkey] = state.models[tkey].clone()
                 full.append(tkey)
+    keep: dict[ModelKey, set[str]] = {}
+    for k in full:
+        for target, to_field in _to_fields(state.models[k]):
+            keep.setdefault(target, set()).add(to_field)
     queue = [t for k in full for t in _relation_targets(state.models[k])]
     while queue:
         target = queue.pop()
         if target in models or target not in state.models:
             continue
-        models[target] = _stub(state.models[target])
+        models[target] = _stub(state.models[target], keep.get(target, set()))
         queue.extend(_relation_targets(models[target], primary_key_only=True))
     return ProjectState(models=models, real_apps=state.real_apps)
 
@@ -170,7 +181,26 @@ def operation_roots(
         return None
     if isinstance(op, _REFERRER_OPS):
         roots |= _referrers(state, roots)
+    elif isinstance(op, _REFERRER_FIELD_OPS):
+        model_state = state.models.get((app_label, op.model_name_lower))
+        field_name = op.old_name if isinstance(op, ops.RenameField) else op.name
+        current = model_state.fields.get(field_name) if model_state else None
+        if (
+            current is None
+            or current.primary_key
+            or current.unique
+            or _is_to_field(state, roots, field_name)
+        ):
+            roots |= _referrers(state, roots)
     return roots
+
+
+def _is_to_field(state: ProjectState, targets: set[ModelKey], field_name: str) -> bool:
+    return any(
+        key in targets and to_field == field_name
+        for ms in state.models.values()
+        for key, to_field in _to_fields(ms)
+    )
 
 
 # -- recording schema editor ---------------------------------------------------------
@@ -301,6 +331,7 @@ class Renderer:
         self.editor_class = _recording_editor_class(shadow)
         self.stats = RenderStats()
         self._saved: BaseDatabaseWrapper | None = None
+        self._savepoints = True
 
     def __enter__(self) -> Renderer:
         self._saved = connections[self.alias]
@@ -313,8 +344,27 @@ class Renderer:
 
     # A migration --------------------------------------------------------------------
     def apply(self, migration: DjangoMigration, report: Migration | None) -> None:
-        """Apply ``migration`` to the state and the shadow, filling ``report`` if given."""
+        """Apply ``migration`` to the state and the shadow, filling ``report`` if given.
+
+        An atomic migration first runs without per-operation savepoints (two round
+        trips per operation saved); if anything fails it is rolled back and replayed
+        with savepoints, so that one failing operation does not hide the others.
+        """
         started = time.perf_counter()
+        state_before = self.state
+        self._savepoints = not migration.atomic
+        try:
+            self._apply(migration, report)
+        except _Replay:
+            self.state = state_before
+            if report is not None:
+                for entry in report.operations:
+                    entry.statements, entry.error, entry.details = [], None, {}
+            self._savepoints = True
+            self._apply(migration, report)
+        self.stats.seconds += time.perf_counter() - started
+
+    def _apply(self, migration: DjangoMigration, report: Migration | None) -> None:
         owners: dict[int, Operation | None] = {}
         with self.editor_class(self.shadow, collect_sql=True, atomic=migration.atomic) as editor:
             for index, op in enumerate(migration.operations):
@@ -332,7 +382,6 @@ class Renderer:
                         owner.statements.append(Statement(sql=sql, deferred=True))
                     if error and not owner.error:
                         owner.error = f"deferred SQL failed: {error}"
-        self.stats.seconds += time.perf_counter() - started
 
     def _apply_operation(
         self,
@@ -416,20 +465,26 @@ class Renderer:
                 entry.details.update(_field_details(op, app_label, used, editor.connection))
 
     def _guarded(self, fn: Any, retry_on: tuple[type[BaseException], ...] = ()) -> str | None:
-        """Run ``fn`` in a savepoint; return None, an error message, or _RETRY."""
-        sid = self.shadow.savepoint() if self.shadow.in_atomic_block else None
+        """Run ``fn``; return None, an error message, or _RETRY (see ``retry_on``)."""
+        use_savepoint = self._savepoints and self.shadow.in_atomic_block
+        sid = self.shadow.savepoint() if use_savepoint else None
         try:
             fn()
         except Exception as exc:
+            if self.shadow.in_atomic_block and not use_savepoint:
+                raise _Replay from exc  # the transaction is unusable: replay with savepoints
             if sid:
                 self.shadow.savepoint_rollback(sid)
             if retry_on and isinstance(exc, retry_on):
-                self._last_retry_error = exc
                 return _RETRY
             return f"{type(exc).__name__}: {exc}".strip()
         if sid:
             self.shadow.savepoint_commit(sid)
         return None
+
+
+class _Replay(Exception):
+    """Raised out of a migration run without savepoints when something failed."""
 
 
 _RETRY = "\0retry"
