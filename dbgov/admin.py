@@ -185,9 +185,7 @@ class PlanAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         plan = get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
         ops = (
-            PlanOperation.objects.filter(plan=plan)
-            .select_related("migration")
-            .order_by("position")
+            PlanOperation.objects.filter(plan=plan).select_related("migration").order_by("position")
         )
         page = Paginator(ops, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
         page_ops = list(page.object_list)
@@ -336,7 +334,9 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         for msg in refused:
             self.message_user(request, msg, messages.WARNING)
 
-    @admin.action(permissions=["approve"], description="Approve selected findings (reason required)")
+    @admin.action(
+        permissions=["approve"], description="Approve selected findings (reason required)"
+    )
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[ApprovalRequest]) -> None:
         self._decide_many(request, queryset, "approved")
 
@@ -363,7 +363,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         if not form.is_valid():
             for errors in form.errors.values():
                 for e in errors:
-                    self.message_user(request, e, messages.ERROR)
+                    self.message_user(request, str(e), messages.ERROR)
             return HttpResponseRedirect(url)
         try:
             services.decide(
@@ -388,9 +388,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
             allowed, why = services.can_decide(request.user, r)
             extra.update(
                 dbgov_state=state,
-                dbgov_history=list(
-                    Approval.objects.filter(request=r).select_related("reviewer")
-                ),
+                dbgov_history=list(Approval.objects.filter(request=r).select_related("reviewer")),
                 dbgov_can_decide=allowed,
                 dbgov_why_not=why,
                 dbgov_form=DecisionForm(),

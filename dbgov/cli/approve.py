@@ -45,7 +45,9 @@ class Subcommand(BaseSubcommand):
                 ).order_by("-severity_rank", "created_at")
             )
         if not targets:
-            raise CommandError("nothing to decide: give fingerprints or --task", returncode=EXIT_ERROR)
+            raise CommandError(
+                "nothing to decide: give fingerprints or --task", returncode=EXIT_ERROR
+            )
         for target in targets:
             try:
                 approval = decide(

@@ -35,8 +35,11 @@ class TaskMakemigrations(makemigrations.Command):
     """Django's makemigrations; each file it writes carries the task key."""
 
     task: str = ""
+    written_files: list[str]
 
-    def write_migration_files(self, changes: Any, update_previous_migration_paths: Any = None) -> None:
+    def write_migration_files(
+        self, changes: Any, update_previous_migration_paths: Any = None
+    ) -> None:
         before = len(self.written_files)
         super().write_migration_files(changes, update_previous_migration_paths)
         for path in self.written_files[before:]:
@@ -70,7 +73,7 @@ class Subcommand(BaseSubcommand):
                 f'unknown task {key}; create it first: manage.py dbgov tasks create {key} "title"',
                 returncode=EXIT_ERROR,
             )
-        cmd = TaskMakemigrations(stdout=self.stdout._out, stderr=self.stderr._out)
+        cmd = TaskMakemigrations(stdout=self.stdout._out, stderr=self.stderr._out)  # type: ignore[arg-type]
         cmd.task = key
         cmd.style = self.style
         cmd.execute(

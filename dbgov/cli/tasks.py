@@ -21,7 +21,9 @@ def task_rows() -> list[dict[str, Any]]:
 
     open_states = [ApprovalRequest.Status.OPEN, ApprovalRequest.Status.REJECTED]
     tasks = Task.objects.select_related("owner").annotate(
-        open_findings=Count("approval_requests", filter=Q(approval_requests__status__in=open_states))
+        open_findings=Count(
+            "approval_requests", filter=Q(approval_requests__status__in=open_states)
+        )
     )
     migrations: dict[str, list[str]] = defaultdict(list)
     for key, app, name in (

@@ -19,9 +19,13 @@ def ensure_dba_group(using: str = "default") -> Group:
     config = apps.get_app_config("dbgov")
     create_permissions(config, verbosity=0, using=using)
     group, _ = Group.objects.using(using).get_or_create(name=dbgov_settings.DBA_GROUP)
-    perms = Permission.objects.using(using).filter(content_type__app_label="dbgov").filter(
-        codename__in=["approve_finding"]
-        + [f"view_{m._meta.model_name}" for m in config.get_models()]
+    perms = (
+        Permission.objects.using(using)
+        .filter(content_type__app_label="dbgov")
+        .filter(
+            codename__in=["approve_finding"]
+            + [f"view_{m._meta.model_name}" for m in config.get_models()]
+        )
     )
     group.permissions.add(*perms)
     return group

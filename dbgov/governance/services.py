@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -37,10 +37,8 @@ from dbgov.models import (
 )
 from dbgov.models.tasks import TASK_KEY_PATTERN
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    AnyUser = AbstractBaseUser | AnonymousUser
+# A user model instance or AnonymousUser (the user model is swappable).
+AnyUser = Any
 
 __all__ = [
     "GateResult",
@@ -215,7 +213,7 @@ class ReviewState:
 
     @property
     def decided(self) -> str | None:
-        """"approved", "rejected", "not-required" or None (still needs approvals)."""
+        """ "approved", "rejected", "not-required" or None (still needs approvals)."""
         if self.needed == 0:
             return "not-required"
         if self.rejections:
@@ -295,9 +293,7 @@ def _review_states(
             st.rejections = [DecisionInfo.of(a) for a in valid if a.decision == "rejected"]
         for fp in slots.get(r.slot, ()):  # an earlier content of the same finding
             if fp != r.fingerprint:
-                states[fp].stale += [
-                    DecisionInfo.of(a) for a in valid if a.decision == "approved"
-                ]
+                states[fp].stale += [DecisionInfo.of(a) for a in valid if a.decision == "approved"]
     return states
 
 
@@ -553,12 +549,8 @@ def _create_plan(
     return stored
 
 
-def _sync_requests(
-    plan: am.Plan, fingerprints: list[str], stored: Plan, author: Any
-) -> None:
-    review = {
-        fp: f for fp, f in zip(fingerprints, plan.findings, strict=True) if f.needs_review
-    }
+def _sync_requests(plan: am.Plan, fingerprints: list[str], stored: Plan, author: Any) -> None:
+    review = {fp: f for fp, f in zip(fingerprints, plan.findings, strict=True) if f.needs_review}
     existing = {
         r.fingerprint: r
         for r in ApprovalRequest.objects.select_for_update().filter(fingerprint__in=list(review))
@@ -602,9 +594,11 @@ def _sync_requests(
     # Requests of these migrations whose content is no longer on disk are stale.
     covered = {(m.app_label, m.name) for m in plan.migrations if m.sha256}
     if covered:
-        candidates = ApprovalRequest.objects.filter(
-            migration_name__in={name for _, name in covered}
-        ).exclude(status=ApprovalRequest.Status.STALE).exclude(fingerprint__in=list(review))
+        candidates = (
+            ApprovalRequest.objects.filter(migration_name__in={name for _, name in covered})
+            .exclude(status=ApprovalRequest.Status.STALE)
+            .exclude(fingerprint__in=list(review))
+        )
         for r in candidates:
             if (r.app_label, r.migration_name) in covered:
                 _set_status(r, ApprovalRequest.Status.STALE)
@@ -935,7 +929,7 @@ def integrity_findings(database: str = "default") -> list[am.Finding]:
         app, name = key
         if app not in loader.migrated_apps:
             continue  # an app removed from INSTALLED_APPS: not ours to judge
-        entry = latest.get(key)
+        recorded = latest.get(key)
         if key not in disk:
             if key in replaced:
                 continue
@@ -954,24 +948,24 @@ def integrity_findings(database: str = "default") -> list[am.Finding]:
                     ),
                     app_label=app,
                     migration=name,
-                    path=entry.path if entry else None,
+                    path=recorded.path if recorded else None,
                 )
             )
             continue
-        if entry is None or entry.action != Ledger.Action.APPLIED or not entry.sha256:
+        if recorded is None or recorded.action != Ledger.Action.APPLIED or not recorded.sha256:
             continue  # applied before dbgov kept the ledger: nothing to compare with
         path = migration_file(disk[key])
         if path is None or not path.exists():
             continue
         sha = _file_sha256(path)
-        if sha != entry.sha256:
+        if sha != recorded.sha256:
             findings.append(
                 am.Finding(
                     rule_id=RULE_APPLIED_CHANGED,
                     severity=am.Severity.ERROR,
                     message=(
                         f"{app}.{name} was applied on {database!r} with sha256 "
-                        f"{entry.sha256[:12]}… but the file is now {sha[:12]}…: never "
+                        f"{recorded.sha256[:12]}… but the file is now {sha[:12]}…: never "
                         "modify applied migrations."
                     ),
                     safe_alternative=(

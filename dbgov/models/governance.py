@@ -238,9 +238,7 @@ class ApprovalRequest(models.Model):
         ]
         triggers = [
             pgtrigger.Protect(name="append_only_delete", operation=pgtrigger.Delete),
-            pgtrigger.ReadOnly(
-                name="frozen", exclude=["status", "updated_at", "plan", "task"]
-            ),
+            pgtrigger.ReadOnly(name="frozen", exclude=["status", "updated_at", "plan", "task"]),
             pgtrigger.FSM(
                 name="status_fsm",
                 field="status",
@@ -293,9 +291,7 @@ class Approval(models.Model):
         REJECTED = "rejected", "Rejected"
         REVOKED = "revoked", "Revoked"
 
-    request = models.ForeignKey(
-        ApprovalRequest, on_delete=models.PROTECT, related_name="approvals"
-    )
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="approvals")
     fingerprint = models.CharField(max_length=64, db_index=True)
     decision = models.CharField(max_length=16, choices=Decision.choices)
     reviewer = models.ForeignKey(

@@ -26,13 +26,16 @@ def file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def migration(name: str, task: str | None, ops: int = 1, *, path: Path | None = None,
-              applied: bool = False) -> am.Migration:
+def migration(
+    name: str, task: str | None, ops: int = 1, *, path: Path | None = None, applied: bool = False
+) -> am.Migration:
     path = path or SHOP / f"{name}.py"
     return am.Migration(
         app_label="shop",
         name=name,
-        path=str(path.relative_to(settings.BASE_DIR)) if path.is_relative_to(settings.BASE_DIR) else str(path),
+        path=str(path.relative_to(settings.BASE_DIR))
+        if path.is_relative_to(settings.BASE_DIR)
+        else str(path),
         task=task,
         atomic=True,
         sha256=file_sha(path),
@@ -47,9 +50,15 @@ def migration(name: str, task: str | None, ops: int = 1, *, path: Path | None = 
                     am.Statement(
                         sql=f'ALTER TABLE "shop_orders" ALTER COLUMN "c{i}" SET NOT NULL;',
                         facts=am.StatementFacts(
-                            sql="", node="AlterTableStmt", kind="ALTER TABLE",
+                            sql="",
+                            node="AlterTableStmt",
+                            kind="ALTER TABLE",
                             tables=("shop_orders",),
-                            locks=(am.TableLock("shop_orders", am.LockLevel.ACCESS_EXCLUSIVE, scans=True),),
+                            locks=(
+                                am.TableLock(
+                                    "shop_orders", am.LockLevel.ACCESS_EXCLUSIVE, scans=True
+                                ),
+                            ),
                         ),
                     )
                 ],
@@ -59,13 +68,20 @@ def migration(name: str, task: str | None, ops: int = 1, *, path: Path | None = 
     )
 
 
-def finding(m: am.Migration, op: int, rule: str = "set-not-null",
-            severity: am.Severity = am.Severity.CARE, **kw: Any) -> am.Finding:
+def finding(
+    m: am.Migration,
+    op: int,
+    rule: str = "set-not-null",
+    severity: am.Severity = am.Severity.CARE,
+    **kw: Any,
+) -> am.Finding:
     return am.Finding(
         rule_id=rule,
         severity=severity,
         message=kw.pop("message", f"{rule} on operation {op}"),
-        safe_alternative=kw.pop("safe_alternative", "Add a CHECK NOT VALID, validate, then SET NOT NULL."),
+        safe_alternative=kw.pop(
+            "safe_alternative", "Add a CHECK NOT VALID, validate, then SET NOT NULL."
+        ),
         app_label=m.app_label,
         migration=m.name,
         operation_index=op,
@@ -79,7 +95,9 @@ def finding(m: am.Migration, op: int, rule: str = "set-not-null",
 
 
 def build_plan(*migs: am.Migration, findings: list[am.Finding]) -> am.Plan:
-    return am.Plan(database="default", server_version=150000, migrations=list(migs), findings=findings)
+    return am.Plan(
+        database="default", server_version=150000, migrations=list(migs), findings=findings
+    )
 
 
 @pytest.fixture
@@ -136,3 +154,31 @@ def tasks(users: dict[str, Any]) -> dict[str, Any]:
         "T-021": Task.objects.create(key="T-021", title="Create orders", owner=users["dev"]),
         "T-036": Task.objects.create(key="T-036", title="Rename total", owner=users["dbaowner"]),
     }
+
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def gov_page() -> Any:
+    """A Playwright page in Debian's headless Chromium (never a downloaded browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=BROWSER_ARGS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()

@@ -174,6 +174,11 @@ def test_audit_log_is_read_only(users: dict[str, Any], t021_plan: am.Plan) -> No
     c = client_for(admin_user)
     event = services.audit("test.event", subject="x")
     assert c.get(reverse("admin:dbgov_auditevent_add")).status_code == 403
-    assert c.post(reverse("admin:dbgov_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        c.post(
+            reverse("admin:dbgov_auditevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     page = c.get(reverse("admin:dbgov_auditevent_change", args=[event.pk])).content.decode()
     assert 'name="_save"' not in page

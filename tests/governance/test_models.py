@@ -61,8 +61,9 @@ def test_audit_log_is_append_only(decided: Approval) -> None:
 
 
 def test_ledger_is_append_only() -> None:
-    # the test database's own migrate run recorded every migration file
-    entry = Ledger.objects.filter(app_label="shop", name="0002_orders").latest("id")
+    entry = Ledger.objects.create(
+        database="default", app_label="shop", name="0002_orders", action="applied", sha256="a" * 64
+    )
     with pytest.raises(DatabaseError, match="Cannot update rows"):
         raw("UPDATE dbgov_ledger SET sha256 = 'x' WHERE id = %s", [entry.pk])
     with pytest.raises(DatabaseError, match="Cannot delete rows"):
@@ -126,8 +127,10 @@ def test_reason_is_required_by_postgresql(
 
 def test_task_keys_are_validated_in_the_database(db: Any) -> None:
     with pytest.raises(IntegrityError, match="dbgov_task_key_format"):
-        raw("INSERT INTO dbgov_task (key, title, acceptance_criteria, status, created_at,"
-            " updated_at) VALUES ('TASK-1', 'x', '', 'draft', now(), now())")
+        raw(
+            "INSERT INTO dbgov_task (key, title, acceptance_criteria, status, created_at,"
+            " updated_at) VALUES ('TASK-1', 'x', '', 'draft', now(), now())"
+        )
     Task.objects.create(key="T-100", title="ok")
     with pytest.raises(IntegrityError):
         Task.objects.create(key="T-100", title="duplicate")

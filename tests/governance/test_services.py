@@ -52,8 +52,13 @@ def test_unknown_task_keys_are_created_as_drafts(t021_plan: am.Plan) -> None:
 
 
 def test_fingerprint_binds_file_content_operation_and_rule() -> None:
-    base = dict(sha256="a" * 64, app_label="shop", migration="0002_orders", operation_index=1,
-                rule_id="fk-cascade")
+    base = dict(
+        sha256="a" * 64,
+        app_label="shop",
+        migration="0002_orders",
+        operation_index=1,
+        rule_id="fk-cascade",
+    )
     fp = services.finding_fingerprint(**base)
     assert fp == services.finding_fingerprint(**base)
     for change in ({"sha256": "b" * 64}, {"operation_index": 0}, {"rule_id": "other"}):

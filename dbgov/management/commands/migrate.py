@@ -42,6 +42,7 @@ class Command(migrate.Command):
         executor = MigrationExecutor(connections[database])
         leaves = executor.loader.graph.leaf_nodes()
         app_label, name = options.get("app_label"), options.get("migration_name")
+        targets: list[tuple[str, str | None]]
         if app_label and name:
             if name == "zero":
                 targets = [(app_label, None)]
