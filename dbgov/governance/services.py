@@ -48,6 +48,7 @@ __all__ = [
     "audit",
     "decide",
     "finding_fingerprint",
+    "fingerprints",
     "gate",
     "integrity_findings",
     "is_owner",
@@ -295,6 +296,12 @@ def _review_states(
             if fp != r.fingerprint:
                 states[fp].stale += [DecisionInfo.of(a) for a in valid if a.decision == "approved"]
     return states
+
+
+def fingerprints(findings: Iterable[am.Finding], *, plan: am.Plan | None = None) -> list[str]:
+    """Fingerprints of analysis findings (file hashes from ``plan``, else from disk)."""
+    fingerprinter = _Fingerprinter(plan)
+    return [fingerprinter(f) for f in findings]
 
 
 def review_state(
