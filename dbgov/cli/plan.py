@@ -100,6 +100,8 @@ class Subcommand(BaseSubcommand):
                 raise
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
         governance = _governance()
+        if governance is None and not options["no_save"]:
+            progress("dbgov's tables are not migrated: the plan is not stored for review")
         if governance is not None:
             # "never modify applied migrations": changed or missing applied files
             plan.findings.extend(governance.integrity_findings(options["database"]))
@@ -113,12 +115,12 @@ class Subcommand(BaseSubcommand):
 
 
 def _governance() -> Any:
-    """dbgov.governance.services when the governance layer is installed."""
+    """dbgov.governance.services when the governance layer and its tables are installed."""
     try:
         from ..governance import services
     except ImportError:
         return None
-    return services
+    return services if services.installed() else None
 
 
 def write_review(cmd: BaseSubcommand, plan: Plan, governance: Any, stored: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Q
 
 from dbgov.analysis import model as am
@@ -50,6 +50,7 @@ __all__ = [
     "finding_fingerprint",
     "fingerprints",
     "gate",
+    "installed",
     "integrity_findings",
     "is_owner",
     "record_ledger",
@@ -885,6 +886,14 @@ def gate(
 
 
 # --------------------------------------------------------------------------- ledger
+
+
+def installed(database: str = "default") -> bool:
+    """Whether dbgov's governance tables exist on ``database``."""
+    try:
+        return ApprovalRequest._meta.db_table in connections[database].introspection.table_names()
+    except DatabaseError:
+        return False
 
 
 def record_ledger(migration_plan: Iterable[tuple[Any, bool]], *, using: str, app_label: str) -> int:

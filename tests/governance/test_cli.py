@@ -164,3 +164,22 @@ def test_roles_subcommand_creates_the_group(users: dict[str, Any]) -> None:
     assert code == 0
     assert users["dev"].groups.filter(name="DBA").exists()
     assert Group.objects.get(name="DBA").permissions.filter(codename="approve_finding").exists()
+
+
+def test_check_exits_2_on_a_broken_migration_file(shop_copy: Path) -> None:
+    (shop_copy / "0012_broken.py").write_text(
+        "from django.db import migrations\nclass Migration(\n"
+    )
+    with pytest.raises(CommandError, match="0012_broken") as exc:
+        call_command("dbgov", "check")
+    assert exc.value.returncode == 2
+
+
+def test_plan_shows_the_approval_state(shop_copy: Path, users: dict[str, Any]) -> None:
+    call_command("migrate", "shop", "0009", stdout=StringIO())
+    Task.objects.create(key="T-040", title="Total must be positive", owner=users["dev"])
+    code, out, _ = run("dbgov", "plan", "--no-sql")
+    assert code == 1 and "add-check-validated: 0/1 approvals" in out
+    run("dbgov", "approve", "--task", "T-040", "--as", "dba", "--reason", "small table")
+    code, out, _ = run("dbgov", "plan", "--no-sql", "--no-save")
+    assert "add-check-validated: approved" in out
