@@ -120,12 +120,16 @@ def build_plan(
     task: str | None = None,
     progress: Progress = _no_progress,
     run_rules: bool = True,
+    single_deploy: bool = False,
 ) -> Plan:
     """Analyse migrations of ``database``.
 
     selection: "pending" (default: what `migrate` would apply), "all" (the whole
     history, rendered from an empty database), "targets" (like `migrate app [name]`),
     or "task" (the pending migrations whose file names ``task``).
+
+    single_deploy: treat every table created in the plan as new for all of it (by
+    default a table is new only for the task that creates it; see facts.py).
     """
     started = time.perf_counter()
     if database not in connections:
@@ -209,7 +213,9 @@ def build_plan(
         from .facts import attach_facts
         from .rules import evaluate
 
-        attach_facts(plan)
-        plan.findings = evaluate(plan, {(m.app_label, m.name): m for m in to_render})
+        created_by = attach_facts(plan, single_deploy=single_deploy)
+        plan.findings = evaluate(
+            plan, {(m.app_label, m.name): m for m in to_render}, created_by=created_by
+        )
     plan.duration_s = time.perf_counter() - started
     return plan

@@ -1,13 +1,20 @@
 """Attach SQL facts (sql.py) to every rendered statement and mark new tables.
 
-"New tables are not hot": a table created earlier in the same plan has no traffic
-yet, so locking rules skip it (convention rules still apply).
+"New tables are not hot": a table created earlier in the plan has no traffic yet, so
+locking rules skip it (convention rules still apply). Tasks ship separately, though:
+by the time a later task's migration runs, a table an earlier task created is live.
+So a table counts as new for the migrations of the task that created it (and, for
+migrations that name no task, for the whole plan). ``single_deploy=True`` treats the
+whole plan as one deploy.
 """
 
 from __future__ import annotations
 
-from .model import Plan
-from .sql import analyse_statement
+from .model import Plan, Statement, StatementFacts
+from .sql import split_and_analyse
+
+# Marks a table created by a migration that names no task: new for everyone.
+ANY_TASK = "*"
 
 
 def normalize_table(name: str) -> str:
@@ -16,18 +23,56 @@ def normalize_table(name: str) -> str:
     return bare[len("public.") :] if bare.startswith("public.") else bare
 
 
-def attach_facts(plan: Plan) -> set[str]:
-    """Fill ``Statement.facts`` and ``Statement.new_table``; return the created tables."""
-    created: set[str] = set()
+def created_table(facts: StatementFacts) -> str | None:
+    """The (normalized) table a CREATE TABLE / CREATE TABLE AS statement creates."""
+    if facts.kind in ("CREATE TABLE", "CREATE TABLE AS") and facts.details.get("table"):
+        return normalize_table(facts.details["table"])
+    return None
+
+
+def is_new_for(created_by: dict[str, str], table: str, task: str | None) -> bool:
+    """Whether ``table`` was created earlier in the plan, from the point of view of ``task``."""
+    creator = created_by.get(normalize_table(table))
+    return creator is not None and (task is None or creator in (ANY_TASK, task))
+
+
+def attach_facts(plan: Plan, *, single_deploy: bool = False) -> dict[str, str]:
+    """Fill ``Statement.facts`` and ``Statement.new_table``.
+
+    Returns {table: task key of the migration that created it, or ANY_TASK}.
+    """
+    created_by: dict[str, str] = {}
     for migration in plan.migrations:
+        task = None if single_deploy else migration.task
         for operation in migration.operations:
+            operation.statements = _one_per_statement(operation.statements, plan.server_version)
             for statement in operation.statements:
-                facts = analyse_statement(statement.sql, pg_version=plan.server_version)
-                statement.facts = facts
-                tables = {normalize_table(t) for t in facts.tables}
-                if facts.kind == "CREATE TABLE":
-                    created.update(tables)
+                facts = statement.facts
+                assert facts is not None
+                tables = [normalize_table(t) for t in facts.tables]
+                new = created_table(facts)
+                if new:
+                    # Only the created table is new: the target of its FOREIGN KEY is not.
+                    created_by[new] = task or ANY_TASK
                     statement.new_table = True
                 else:
-                    statement.new_table = bool(tables) and tables <= created
-    return created
+                    statement.new_table = bool(tables) and all(
+                        is_new_for(created_by, t, task) for t in tables
+                    )
+    return created_by
+
+
+def _one_per_statement(statements: list[Statement], pg_version: int | None) -> list[Statement]:
+    """Django sometimes executes two statements in one string (ADD COLUMN …; SET
+    CONSTRAINTS …): split them so that every Statement is one SQL statement."""
+    result: list[Statement] = []
+    for statement in statements:
+        parts = split_and_analyse(statement.sql, pg_version=pg_version)
+        if len(parts) == 1:
+            statement.facts = parts[0]
+            result.append(statement)
+            continue
+        for facts in parts:
+            sql = facts.sql if facts.sql.rstrip().endswith(";") else facts.sql.rstrip() + ";"
+            result.append(Statement(sql=sql, facts=facts, deferred=statement.deferred))
+    return result

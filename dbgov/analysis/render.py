@@ -90,7 +90,7 @@ def _key(model: Any, app_label: str) -> ModelKey | None:
 
 def _relation_targets(ms: ModelState, *, primary_key_only: bool = False) -> Iterator[ModelKey]:
     for f in ms.fields.values():
-        if not f.is_relation or (primary_key_only and not f.primary_key):
+        if not f.is_relation or f.remote_field is None or (primary_key_only and not f.primary_key):
             continue
         key = _key(f.remote_field.model, ms.app_label)
         if key:
@@ -120,7 +120,7 @@ def _stub(ms: ModelState, keep: set[str]) -> ModelState:
 def _to_fields(ms: ModelState) -> Iterator[tuple[ModelKey, str]]:
     for f in ms.fields.values():
         to_field = getattr(getattr(f, "remote_field", None), "field_name", None)
-        if f.is_relation and to_field:
+        if f.is_relation and to_field and f.remote_field is not None:
             key = _key(f.remote_field.model, ms.app_label)
             if key:
                 yield key, to_field
@@ -253,17 +253,19 @@ def source_info(migration: DjangoMigration) -> SourceInfo:
         for node in ast.walk(ast.parse(data)):
             if isinstance(node, ast.ClassDef) and node.name == "Migration":
                 for stmt in node.body:
-                    target = None
+                    value: ast.expr | None
                     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                        target = stmt.targets[0]
+                        target, value = stmt.targets[0], stmt.value
                     elif isinstance(stmt, ast.AnnAssign):
-                        target = stmt.target
+                        target, value = stmt.target, stmt.value
+                    else:
+                        continue
                     if (
                         isinstance(target, ast.Name)
                         and target.id == "operations"
-                        and isinstance(stmt.value, ast.List | ast.Tuple)
+                        and isinstance(value, ast.List | ast.Tuple)
                     ):
-                        lines = [elt.lineno for elt in stmt.value.elts]
+                        lines = [elt.lineno for elt in value.elts]
     return SourceInfo(relative_path(path), hashlib.sha256(data).hexdigest(), lines)
 
 

@@ -13,12 +13,13 @@ same SQL twice costs nothing.
 
 ``StatementFacts.details`` keys, by statement (all optional, absent when not known):
 
-- every statement: ``comments`` (comments written just before it in the script, e.g.
-  ``-- dbgov:ignore …``), ``if_exists`` / ``if_not_exists``.
+- every statement: ``line`` (1-based line of its first character in the script),
+  ``comments`` (comments written just before it, or after its ``;`` on the same line,
+  e.g. ``-- dbgov:ignore …``), ``if_exists`` / ``if_not_exists``.
 - ALTER TABLE: ``commands`` (one dict per subcommand: ``action``, ``lock``,
   ``rewrites``, ``scans`` and the keys below); with a single subcommand its keys are
   also copied to the top level. ADD COLUMN: ``column`` (a column dict, see
-  :func:`column_info`). Constraints: ``constraint`` (``name``, ``type``, ``not_valid``,
+  :func:`column_info`). Constraints: ``not_valid`` and ``constraint`` (``name``, ``type``, ``not_valid``,
   ``using_index``, ``columns``, ``referenced_table``, ``referenced_columns``,
   ``on_delete``, ``on_update``, ``deferrable``, ``initially_deferred``).
   ADD COLUMN's ``column["default"]`` is the default expression as written.
@@ -102,7 +103,9 @@ def _split_and_analyse(script: str, pg_version: int | None) -> tuple[StatementFa
     parsed = _parse(script)
     if isinstance(parsed, StatementFacts):
         return (parsed,)
-    return tuple(_facts(text, node, comments, pg_version) for text, node, comments in parsed)
+    return tuple(
+        _facts(text, node, comments, pg_version, line) for text, node, comments, line in parsed
+    )
 
 
 # --- parsing ------------------------------------------------------------------------
@@ -119,8 +122,8 @@ def _error_facts(script: str, message: str, index: int | None) -> StatementFacts
     return StatementFacts(sql=script, node="", kind="", details=details, parse_error=message)
 
 
-def _parse(script: str) -> list[tuple[str, Node, list[str]]] | StatementFacts:
-    """[(statement text, {NodeType: body}, leading comments)] or an error's facts."""
+def _parse(script: str) -> list[tuple[str, Node, list[str], int]] | StatementFacts:
+    """[(statement text, {NodeType: body}, comments, line)] or an error's facts."""
     try:
         tree = json.loads(_pg.parse_sql_json(script))
     except _pg.ParseError as exc:
@@ -129,7 +132,7 @@ def _parse(script: str) -> list[tuple[str, Node, list[str]]] | StatementFacts:
     except Exception as exc:  # NUL bytes, stack depth, encoding: still a parse failure
         return _error_facts(script, f"{type(exc).__name__}: {exc}", None)
     raw = script.encode("utf-8", "surrogatepass")
-    out: list[tuple[str, Node, list[str]]] = []
+    out: list[tuple[str, Node, list[str], int]] = []
     previous_end = 0
     for item in tree.get("stmts", ()):
         start = item.get("stmt_location", 0)
@@ -151,8 +154,11 @@ def _parse(script: str) -> list[tuple[str, Node, list[str]]] | StatementFacts:
                 out[-1][2].extend(_COMMENT_RE.findall(gap))
                 gap = ""
             comments = _COMMENT_RE.findall(gap)
+        segment = raw[start:end]
+        lead = len(segment) - len(segment.lstrip())
+        line = raw.count(b"\n", 0, start + lead) + 1
         previous_end = end
-        out.append((text, item.get("stmt", {}), comments))
+        out.append((text, item.get("stmt", {}), comments, line))
     if out and previous_end < len(raw):
         tail = raw[previous_end:].decode("utf-8", "replace")
         newline = tail.find("\n")
@@ -537,9 +543,11 @@ def _objtype_words(objtype: str) -> str:
     }.get(word, word.replace("_", " "))
 
 
-def _facts(text: str, stmt: Node, comments: list[str], pg_version: int | None) -> StatementFacts:
+def _facts(
+    text: str, stmt: Node, comments: list[str], pg_version: int | None, line: int = 1
+) -> StatementFacts:
     node, body = _unwrap(stmt)
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = {"line": line}
     if comments:
         details["comments"] = comments
     try:
@@ -752,6 +760,7 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
             action, level, scans = cspec.action, cspec.lock, cspec.scans
         cinfo = _constraint_info(con)
         info["constraint"] = cinfo
+        info["not_valid"] = cinfo["not_valid"]
         if cinfo["not_valid"]:
             scans = False  # NOT VALID: existing rows are not checked (VALIDATE later)
         if cinfo.get("using_index"):

@@ -209,6 +209,7 @@ def test_django_details(captured):
 
     set_local, _index = _ddl(captured, "run_sql")
     assert set_local.details == {
+        "line": 1,
         "name": "lock_timeout",
         "value": "3s",
         "local": True,

@@ -744,14 +744,14 @@ def test_set_other_and_reset():
 
 def test_set_constraints_details():
     all_ = analyse_statement("SET CONSTRAINTS ALL IMMEDIATE").details
-    assert all_ == {"constraints": ["ALL"], "mode": "IMMEDIATE"}
+    assert all_ == {"line": 1, "constraints": ["ALL"], "mode": "IMMEDIATE"}
     named = analyse_statement('SET CONSTRAINTS "fk_a", "s"."fk_b" DEFERRED').details
-    assert named == {"constraints": ["fk_a", "s.fk_b"], "mode": "DEFERRED"}
+    assert named == {"line": 1, "constraints": ["fk_a", "s.fk_b"], "mode": "DEFERRED"}
 
 
 def test_enum_add_value_details():
     plain = analyse_statement("ALTER TYPE mood ADD VALUE 'meh'").details
-    assert plain == {"type": "mood", "value": "meh"}
+    assert plain == {"line": 1, "type": "mood", "value": "meh"}
     before = analyse_statement("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' BEFORE 'sad'").details
     assert before["before"] == "sad" and before["if_not_exists"]
     assert analyse_statement("ALTER TYPE mood ADD VALUE 'meh' AFTER 'ok'").details["after"] == "ok"
@@ -810,6 +810,7 @@ def test_split_keeps_original_text_and_comments():
     )
     facts = split_and_analyse(script)
     assert [f.kind for f in facts] == ["BEGIN", "ALTER TABLE", "UPDATE", "COMMIT"]
+    assert [f.details["line"] for f in facts] == [1, 5, 6, 7]
     assert (
         facts[1].sql
         == 'ALTER TABLE "shop_orders" ADD COLUMN "currency" varchar(3) DEFAULT \'EUR\' NOT NULL'
@@ -835,7 +836,7 @@ def test_django_style_combined_statement_splits():
     assert _locks(alter) == {"b": (AE, False, True), "a": (SRE, False, False)}
     assert alter.details["constraint"]["referenced_table"] == "a"
     assert set_constraints.kind == "SET CONSTRAINTS"
-    assert set_constraints.details == {"constraints": ["fk"], "mode": "IMMEDIATE"}
+    assert set_constraints.details == {"line": 1, "constraints": ["fk"], "mode": "IMMEDIATE"}
 
 
 def test_empty_and_comment_only_scripts():
@@ -948,12 +949,19 @@ def test_hostile_inputs_never_raise(script):
         ("ALTER TABLE t ADD COLUMN c int DEFAULT 0 NOT NULL", "0"),
         ("ALTER TABLE t ADD COLUMN c text DEFAULT 'a, b' COLLATE \"C\"", "'a, b'"),
         ("ALTER TABLE t ADD COLUMN c text DEFAULT NULL", "NULL"),
-        ("ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT (now() + interval '1 day'), ADD d int", "(now() + interval '1 day')"),
-        ("ALTER TABLE \"té\" ADD COLUMN \"ç\" text DEFAULT 'é' CHECK (length(\"ç\") > 0)", "'é'"),
+        (
+            "ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT (now() + interval '1 day'), ADD d int",
+            "(now() + interval '1 day')",
+        ),
+        ('ALTER TABLE "té" ADD COLUMN "ç" text DEFAULT \'é\' CHECK (length("ç") > 0)', "'é'"),
         ("CREATE TABLE n (a int DEFAULT 1, b float DEFAULT random())", "1"),
     ],
 )
 def test_default_expression_text(sql, default):
     facts = analyse_statement(sql)
-    col = facts.details["commands"][0]["column"] if facts.kind == "ALTER TABLE" else facts.details["columns"][0]
+    col = (
+        facts.details["commands"][0]["column"]
+        if facts.kind == "ALTER TABLE"
+        else facts.details["columns"][0]
+    )
     assert col["default"] == default

@@ -8,7 +8,6 @@ rules produce. The storage layer takes a Plan, so this is what it sees in produc
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,6 @@ import pytest
 from django.conf import settings
 
 from dbgov.analysis import model as am
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHOP = Path(settings.BASE_DIR) / "project" / "shop" / "migrations"
 
@@ -154,31 +151,3 @@ def tasks(users: dict[str, Any]) -> dict[str, Any]:
         "T-021": Task.objects.create(key="T-021", title="Create orders", owner=users["dev"]),
         "T-036": Task.objects.create(key="T-036", title="Rename total", owner=users["dbaowner"]),
     }
-
-
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def gov_page() -> Any:
-    """A Playwright page in Debian's headless Chromium (never a downloaded browser)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=BROWSER_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,6 @@ from dbgov.models import Approval, ApprovalRequest, Plan, Task
 from .conftest import SHOP, build_plan, finding, migration
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 @pytest.fixture
@@ -47,9 +43,9 @@ def login(page: Any, base: str, username: str, password: str) -> None:
 
 
 def test_dba_approves_from_the_queue_and_the_task_becomes_approved(
-    live_server: Any, gov_page: Any, review_setup: dict[str, Any]
+    live_server: Any, page: Any, review_setup: dict[str, Any], screenshot_dir: Path
 ) -> None:
-    page, base = gov_page, live_server.url
+    base = live_server.url
     assert Task.objects.get(key="T-021").status == Task.Status.IN_REVIEW
     login(page, base, "dba", "dba-pass")
     page.goto(f"{base}/admin/dbgov/approvalrequest/?status__exact=open")
@@ -67,15 +63,15 @@ def test_dba_approves_from_the_queue_and_the_task_becomes_approved(
     page.goto(f"{base}/admin/dbgov/plan/{review_setup['plan'].pk}/review/")
     assert page.locator(".dbgov-sql").count() >= 2
     assert "approved" in page.inner_text(".dbgov-finding")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "governance-review-page.png"), full_page=True)
-    assert (ARTIFACTS / "governance-review-page.png").stat().st_size > 10_000
+    shot = screenshot_dir / "governance-review-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
 
 
 def test_developer_sees_no_approve_control_and_a_forged_post_gets_403(
-    live_server: Any, gov_page: Any, review_setup: dict[str, Any]
+    live_server: Any, page: Any, review_setup: dict[str, Any]
 ) -> None:
-    page, base = gov_page, live_server.url
+    base = live_server.url
     login(page, base, "dev", "dev-pass")
     request = ApprovalRequest.objects.get()
     page.goto(f"{base}/admin/dbgov/approvalrequest/{request.pk}/change/")

@@ -211,19 +211,14 @@ def evaluate(
     django_migrations: Mapping[tuple[str, str], Any] | None = None,
     *,
     settings: Mapping[str, Any] | None = None,
+    created_by: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """All findings of the active rules over the selected migrations of ``plan``."""
     settings = settings if settings is not None else _settings()
-    created = {
-        t
-        for m in plan.migrations
-        for op in m.operations
-        for s in op.statements
-        if s.facts is not None and s.facts.kind == "CREATE TABLE"
-        for t in _normalized(s.facts.tables)
-    }
     plan_ctx = PlanContext(
-        pg_version=_pg_version(plan, settings), created_tables=created, settings=dict(settings)
+        pg_version=_pg_version(plan, settings),
+        created_by=dict(created_by or {}),
+        settings=dict(settings),
     )
     ev = _Evaluator(active_rules(settings), plan_ctx, settings)
     django_migrations = django_migrations or {}
@@ -231,6 +226,7 @@ def evaluate(
         if not migration.selected:
             continue
         dj = django_migrations.get(migration.key)
+        plan_ctx.current_task = migration.task
         for rule in ev.rules:
             ev.emit(
                 rule,
@@ -280,12 +276,6 @@ def _raw_sql(dj: Any, operation: Operation | None) -> str | None:
     if isinstance(sql, list | tuple):
         return "\n".join(s if isinstance(s, str) else str(s[0]) for s in sql)
     return None
-
-
-def _normalized(tables: Iterable[str]) -> Iterable[str]:
-    from ..facts import normalize_table
-
-    return (normalize_table(t) for t in tables)
 
 
 def _pg_version(plan: Plan, settings: Mapping[str, Any]) -> int | None:

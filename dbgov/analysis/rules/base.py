@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..facts import normalize_table
+from ..facts import is_new_for
 from ..model import LockLevel, Migration, Operation, Severity, Statement, StatementFacts
 
 
@@ -41,15 +41,18 @@ class PlanContext:
     """What every rule may know about the whole run."""
 
     pg_version: int | None = None  # server_version_num, e.g. 150004
-    created_tables: set[str] = field(default_factory=set)
+    # {table: task that created it earlier in the plan} (see facts.py)
+    created_by: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # The task of the migration being checked (tables are new only for their task)
+    current_task: str | None = None
 
     @property
     def pg_major(self) -> int | None:
         return self.pg_version // 10000 if self.pg_version else None
 
     def is_new(self, table: str | None) -> bool:
-        return table is not None and normalize_table(table) in self.created_tables
+        return table is not None and is_new_for(self.created_by, table, self.current_task)
 
 
 @dataclass

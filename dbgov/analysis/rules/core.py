@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import LockLevel, Severity
+from ..model import LockLevel, Severity, StatementFacts
 from . import register
 from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
+
+
+def commands(facts: StatementFacts, action: str) -> list[dict]:
+    """The ALTER TABLE subcommands of ``facts`` with this action (see sql.py details)."""
+    return [c for c in facts.details.get("commands", ()) if c.get("action") == action]
+
+
+def constraints(facts: StatementFacts) -> list[dict]:
+    """Every constraint a statement defines (ALTER TABLE ADD, CREATE TABLE)."""
+    found = [c["constraint"] for c in facts.details.get("commands", ()) if c.get("constraint")]
+    found.extend(c for c in facts.details.get("constraints", ()) if isinstance(c, dict))
+    return found
+
 
 # -- process -------------------------------------------------------------------------
 
@@ -332,7 +345,13 @@ class AddForeignKeyValidated(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if "ADD CONSTRAINT FOREIGN KEY" in f.actions and not f.details.get("not_valid"):
+        validated = [
+            c
+            for c in f.details.get("commands", ())
+            if (c.get("constraint") or {}).get("type") == "FOREIGN KEY"
+            and not c["constraint"].get("not_valid")
+        ]
+        if validated:
             table = f.tables[0] if f.tables else None
             if not ctx.is_new(table):
                 yield Hit(
@@ -358,7 +377,7 @@ class AddCheckValidated(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if "ADD CONSTRAINT CHECK" in f.actions and not f.details.get("not_valid"):
+        if any(not c["constraint"].get("not_valid") for c in commands(f, "ADD CONSTRAINT CHECK")):
             table = f.tables[0] if f.tables else None
             yield Hit(
                 message=f"CHECK constraint on {table} is validated at once under ACCESS EXCLUSIVE.",
@@ -472,3 +491,56 @@ class DropSchemaOrDatabase(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if ctx.facts.kind in ("DROP SCHEMA", "DROP DATABASE"):
             yield Hit(message=f"{ctx.facts.kind} in a migration.")
+
+
+# -- conventions ----------------------------------------------------------------------------
+
+
+@register
+class CascadeDelete(Rule):
+    id = "fk-on-delete-cascade"
+    severity = Severity.CARE
+    category = "conventions"
+    summary = "A foreign key deletes rows in cascade: a reviewer must confirm it."
+    why = (
+        "on_delete=CASCADE (or ON DELETE CASCADE in SQL) deletes every referencing row when "
+        "the referenced one goes: one delete can remove large amounts of data and hold "
+        "row locks on several tables."
+    )
+    safe_alternative = (
+        "Keep CASCADE only for rows that cannot exist alone (order items of an order) and "
+        "say so in review; otherwise use PROTECT or SET_NULL, or soft-delete with deleted_at."
+    )
+
+    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
+        op = ctx.django_operation
+        if op is None:
+            return
+        fields: list[tuple[str, object]] = []
+        if ctx.operation.type == "CreateModel":
+            fields = list(getattr(op, "fields", []))
+        elif ctx.operation.type in ("AddField", "AlterField"):
+            fields = [(op.name, op.field)]
+        model = (
+            getattr(op, "name", None)
+            if ctx.operation.type == "CreateModel"
+            else getattr(op, "model_name", None)
+        )
+        for name, field in fields:
+            remote = getattr(field, "remote_field", None)
+            on_delete = getattr(remote, "on_delete", None)
+            if on_delete is not None and getattr(on_delete, "__name__", "") == "CASCADE":
+                target = remote.model if isinstance(remote.model, str) else remote.model._meta.label  # type: ignore[union-attr]
+                yield Hit(
+                    message=f"{ctx.migration.app_label}.{model}.{name} → {target} uses on_delete=CASCADE: "
+                    f"deleting a {target} row deletes its {model} rows.",
+                )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        # Django emulates CASCADE in Python and never writes ON DELETE: this is raw SQL.
+        for constraint in constraints(ctx.facts):
+            if constraint.get("on_delete") == "CASCADE":
+                yield Hit(
+                    message=f"ON DELETE CASCADE from {ctx.facts.details.get('table')} to "
+                    f"{constraint.get('referenced_table')}: deleting a referenced row deletes the referencing rows."
+                )

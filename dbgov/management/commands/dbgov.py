@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 description=cls.help,
                 called_from_command_line=getattr(parser, "called_from_command_line", None),
             )
+            _add_common_options(subparser)
             cls(self).add_arguments(subparser)
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
@@ -40,3 +42,33 @@ class Command(BaseCommand):
             # errors are raised as CommandError(msg, returncode=EXIT_ERROR).
             self.stdout.flush()
             sys.exit(code)
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Accept Django's common options after the subcommand too (`dbgov plan --no-color`).
+
+    SUPPRESS keeps the parent parser's value when the option is not repeated here.
+    """
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="Don't colorize the output.",
+    )
+    parser.add_argument(
+        "--force-color", action="store_true", default=argparse.SUPPRESS, help="Force colorization."
+    )
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="Raise on CommandError exceptions.",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        type=int,
+        choices=[0, 1, 2, 3],
+        default=argparse.SUPPRESS,
+        help="Verbosity level; 0=minimal output, 1=normal output, 2=verbose output, 3=very verbose output",
+    )
