@@ -20,9 +20,13 @@ def task_rows() -> list[dict[str, Any]]:
     from ..models import ApprovalRequest, PlanMigration, Task
 
     open_states = [ApprovalRequest.Status.OPEN, ApprovalRequest.Status.REJECTED]
-    tasks = Task.objects.select_related("owner").order_by("key").annotate(
-        open_findings=Count(
-            "approval_requests", filter=Q(approval_requests__status__in=open_states)
+    tasks = (
+        Task.objects.select_related("owner")
+        .order_by("key")
+        .annotate(
+            open_findings=Count(
+                "approval_requests", filter=Q(approval_requests__status__in=open_states)
+            )
         )
     )
     migrations: dict[str, list[str]] = defaultdict(list)
