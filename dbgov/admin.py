@@ -253,6 +253,31 @@ class DecisionForm(forms.Form):
         return reason
 
 
+class QueueStatusFilter(admin.SimpleListFilter):
+    """The queue opens on what waits for a decision; "All" shows every request."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*ApprovalRequest.Status.choices, ("all", "All")]
+
+    def value(self) -> str:
+        return super().value() or ApprovalRequest.Status.OPEN
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset if value == "all" else queryset.filter(status=value)
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
 class QueueChangeList(ChangeList):
     """Adds each row's review state, computed for the whole page in two queries."""
 
@@ -276,7 +301,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         "status",
     ]
     list_display_links = ["rule_id"]
-    list_filter = ["status", "severity", "task", "app_label"]
+    list_filter = [QueueStatusFilter, "severity", "task", "app_label"]
     list_select_related = ["task"]
     search_fields = ["rule_id", "migration_name", "fingerprint", "task__key"]
     ordering = ["-severity_rank", "created_at"]
@@ -404,10 +429,37 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(Approval)
 class ApprovalAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "decision", "reviewer", "request", "reason"]
+    list_display = ["created_at", "decision", "reviewer", "request", "reason", "revoked"]
     list_filter = ["decision"]
-    list_select_related = ["reviewer", "request"]
+    list_select_related = ["reviewer", "request", "revoked_by"]
     search_fields = ["fingerprint", "reason"]
+    action_form = DecisionActionForm
+    actions = ["revoke_selected"]
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return _can_approve(request)
+
+    @admin.display(description="revoked", boolean=True)
+    def revoked(self, obj: Approval) -> bool:
+        return hasattr(obj, "revoked_by")
+
+    @admin.action(
+        permissions=["approve"], description="Revoke selected approvals (reason required)"
+    )
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Approval]) -> None:
+        reason = (request.POST.get("reason") or "").strip()
+        if not reason:
+            self.message_user(request, "A revocation needs a reason.", messages.ERROR)
+            return
+        done = 0
+        for approval in queryset.filter(decision=Approval.Decision.APPROVED):
+            try:
+                services.revoke(approval, user=request.user, reason=reason)
+                done += 1
+            except (services.GovernanceError, PermissionDenied) as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if done:
+            self.message_user(request, f"Revoked {done} approval(s).")
 
 
 @admin.register(AuditEvent)

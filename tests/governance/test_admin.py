@@ -55,6 +55,8 @@ def pages(plan: Plan) -> dict[str, str]:
         "task": reverse("admin:dbgov_task_change", args=[task.pk]),
         "plans": reverse("admin:dbgov_plan_changelist"),
         "audit": reverse("admin:dbgov_auditevent_changelist"),
+        "decisions": reverse("admin:dbgov_approval_changelist"),
+        "ledger": reverse("admin:dbgov_ledger_changelist"),
     }
 
 
@@ -182,3 +184,35 @@ def test_audit_log_is_read_only(users: dict[str, Any], t021_plan: am.Plan) -> No
     )
     page = c.get(reverse("admin:dbgov_auditevent_change", args=[event.pk])).content.decode()
     assert 'name="_save"' not in page
+
+
+def test_queue_opens_on_open_requests(
+    users: dict[str, Any], t021_plan: am.Plan, tasks: Any
+) -> None:
+    services.save_plan(t021_plan)
+    services.approve(
+        ApprovalRequest.objects.get(rule_id="fk-cascade"), user=users["dba"], reason="ok"
+    )
+    c = client_for(users["dba2"])
+    queue = reverse("admin:dbgov_approvalrequest_changelist")
+    page = c.get(queue).content.decode()
+    assert "rename-column" in page and "fk-cascade" not in page
+    assert "fk-cascade" in c.get(queue + "?status=all").content.decode()
+    assert "fk-cascade" in c.get(queue + "?status=approved").content.decode()
+
+
+def test_revoke_action_reopens_the_request(
+    users: dict[str, Any], t021_plan: am.Plan, tasks: Any
+) -> None:
+    services.save_plan(t021_plan)
+    approval = services.approve(
+        ApprovalRequest.objects.get(rule_id="fk-cascade"), user=users["dba"], reason="ok"
+    )
+    url = reverse("admin:dbgov_approval_changelist")
+    post = {"action": "revoke_selected", "_selected_action": [approval.pk]}
+    client_for(users["dev"]).post(url, {**post, "reason": "forged"})
+    client_for(users["dba2"]).post(url, {**post, "reason": ""})
+    assert ApprovalRequest.objects.get(rule_id="fk-cascade").status == "approved"
+    client_for(users["dba2"]).post(url, {**post, "reason": "the GDPR job was missed"})
+    assert ApprovalRequest.objects.get(rule_id="fk-cascade").status == "open"
+    assert Approval.objects.get(decision="revoked").revokes == approval
