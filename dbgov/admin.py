@@ -113,6 +113,15 @@ class TaskAdmin(admin.ModelAdmin):
             )
         )
 
+    def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        services.audit(
+            "task.changed" if change else "task.created",
+            actor=request.user,
+            subject=obj.key,
+            data={"fields": sorted(form.changed_data)},
+        )
+
     @admin.display(description="open findings", ordering="n_open")
     def open_findings(self, obj: Task) -> int:
         return getattr(obj, "n_open", 0)

@@ -216,3 +216,21 @@ def test_revoke_action_reopens_the_request(
     client_for(users["dba2"]).post(url, {**post, "reason": "the GDPR job was missed"})
     assert ApprovalRequest.objects.get(rule_id="fk-cascade").status == "open"
     assert Approval.objects.get(decision="revoked").revokes == approval
+
+
+def test_task_created_in_the_admin_is_audited(users: dict[str, Any]) -> None:
+    from django.contrib.auth.models import User
+
+    from dbgov.models import AuditEvent, Task
+
+    root = User.objects.create_superuser("root", password="pw")
+    client_for(root).post(
+        reverse("admin:dbgov_task_add"),
+        {"key": "T-060", "title": "Partition orders", "acceptance_criteria": "", "owner": ""},
+    )
+    assert Task.objects.filter(key="T-060").exists()
+    assert AuditEvent.objects.get(action="task.created").actor == root
+    client_for(root).post(
+        reverse("admin:dbgov_task_add"), {"key": "bad", "title": "x", "acceptance_criteria": ""}
+    )
+    assert not Task.objects.filter(key="bad").exists()
