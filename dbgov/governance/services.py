@@ -65,6 +65,7 @@ __all__ = [
 APPROVE_PERMISSION = "dbgov.approve_finding"
 RULE_APPLIED_CHANGED = "applied-migration-changed"
 RULE_APPLIED_MISSING = "applied-migration-missing"
+INTEGRITY_RULES = frozenset({RULE_APPLIED_CHANGED, RULE_APPLIED_MISSING})
 
 
 class GovernanceError(Exception):
@@ -557,8 +558,28 @@ def _create_plan(
     return stored
 
 
+def _gated(plan: am.Plan) -> Any:
+    """Whether a finding of ``plan`` is one a reviewer must decide on: it needs review
+    and belongs to a pending migration the plan selected, or is an integrity finding
+    (an applied migration changed or missing on disk). Findings of migrations already
+    applied (``plan --all``) or rendered only as dependencies open no request."""
+    pending = {m.label for m in plan.migrations if m.selected and not m.applied}
+    known = {m.label for m in plan.migrations}
+
+    def gated(f: am.Finding) -> bool:
+        if not f.needs_review:
+            return False
+        if f.rule_id in INTEGRITY_RULES:
+            return True
+        label = f.migration_label
+        return label not in known or label in pending
+
+    return gated
+
+
 def _sync_requests(plan: am.Plan, fingerprints: list[str], stored: Plan, author: Any) -> None:
-    review = {fp: f for fp, f in zip(fingerprints, plan.findings, strict=True) if f.needs_review}
+    gated = _gated(plan)
+    review = {fp: f for fp, f in zip(fingerprints, plan.findings, strict=True) if gated(f)}
     existing = {
         r.fingerprint: r
         for r in ApprovalRequest.objects.select_for_update().filter(fingerprint__in=list(review))
@@ -600,7 +621,8 @@ def _sync_requests(plan: am.Plan, fingerprints: list[str], stored: Plan, author:
         if r.status == ApprovalRequest.Status.STALE:
             _set_status(r, _computed_status(r))
     # Requests of these migrations whose content is no longer on disk are stale.
-    covered = {(m.app_label, m.name) for m in plan.migrations if m.sha256}
+    # (only migrations the plan selected: a dependency rendered along carries no findings)
+    covered = {(m.app_label, m.name) for m in plan.migrations if m.sha256 and m.selected}
     if covered:
         candidates = (
             ApprovalRequest.objects.filter(migration_name__in={name for _, name in covered})
@@ -860,16 +882,16 @@ def gate(
     migrations it is about to apply).
     """
     only_set = set(only) if only is not None else None
-    pending = {m.label for m in plan.migrations if m.selected and not m.applied}
-    known = {m.label for m in plan.migrations}
+    gated = _gated(plan)
     considered: list[am.Finding] = []
     for f in plan.findings:
-        if not f.needs_review:
+        if not gated(f):
             continue
-        label = f.migration_label
-        if label in known and label not in pending:
-            continue  # already applied, or only rendered as a dependency
-        if only_set is not None and label not in only_set:
+        if (
+            only_set is not None
+            and f.rule_id not in INTEGRITY_RULES
+            and f.migration_label not in only_set
+        ):
             continue
         considered.append(f)
     considered += [f for f in extra_findings if f.needs_review]

@@ -181,3 +181,32 @@ def test_review_state_accepts_analysis_findings(t021_plan: am.Plan, users: Any, 
     states = services.review_state(t021_plan.findings, plan=t021_plan)
     by_decision = sorted((s.decided or "pending") for s in states.values())
     assert by_decision == ["approved", "not-required", "pending"]
+
+
+def test_only_pending_selected_migrations_open_requests(t021_plan: am.Plan) -> None:
+    t021_plan.migrations[1].applied = True  # the rename was applied already (plan --all)
+    services.save_plan(t021_plan)
+    assert list(ApprovalRequest.objects.values_list("rule_id", flat=True)) == ["fk-cascade"]
+
+
+def test_a_dependency_rendered_along_keeps_its_requests(t021_plan: am.Plan) -> None:
+    services.save_plan(t021_plan)
+    # plan --task T-036: 0002 is rendered as a dependency, without findings
+    t021_plan.migrations[0].selected = False
+    t021_plan.findings = [f for f in t021_plan.findings if f.migration == "0005_rename_order_total"]
+    t021_plan.task = "T-036"
+    services.save_plan(t021_plan)
+    assert request_for("fk-cascade").status == "open"
+
+
+def test_integrity_findings_of_applied_migrations_open_requests(t021_plan: am.Plan) -> None:
+    for m in t021_plan.migrations:
+        m.applied = True
+    changed = finding(t021_plan.migrations[0], 0, services.RULE_APPLIED_CHANGED, am.Severity.ERROR)
+    changed.operation_index = None
+    t021_plan.findings.append(changed)
+    services.save_plan(t021_plan)
+    assert list(ApprovalRequest.objects.values_list("rule_id", flat=True)) == [
+        services.RULE_APPLIED_CHANGED
+    ]
+    assert not services.gate(t021_plan).ok
