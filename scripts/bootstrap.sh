@@ -62,16 +62,18 @@ _dbgov_bootstrap() {
     want="$( (cat "$DBGOV_ROOT/pyproject.toml"; printf 'extra: %s\n' "${DBGOV_EXTRA_REQS:-}") |
         "$venv/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-        _dbgov_log "installing dbgov and its [dev] extras into $venv ${DBGOV_EXTRA_REQS:+(with $DBGOV_EXTRA_REQS)}"
+        local log="$venv/pip-install.log"
+        _dbgov_log "installing dbgov and its [dev] extras into $venv ${DBGOV_EXTRA_REQS:+(with $DBGOV_EXTRA_REQS) }(log: $log)"
         # shellcheck disable=SC2086  # DBGOV_EXTRA_REQS is a space-separated list
-        (cd "$DBGOV_ROOT" &&
-            "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 &&
-            "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-                -e ".[dev]" ${DBGOV_EXTRA_REQS:-} >&2) || {
-            _dbgov_log "error: pip install failed (see above); $venv left without a stamp"
+        if ! (cd "$DBGOV_ROOT" &&
+            "$venv/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+            "$venv/bin/python" -m pip install --disable-pip-version-check \
+                -e ".[dev]" ${DBGOV_EXTRA_REQS:-}) >"$log" 2>&1; then
+            grep -v "^WARNING: Location 'file:" "$log" | tail -n 40 >&2
+            _dbgov_log "error: pip install failed (full log: $log); $venv left without a stamp"
             rm -f "$stamp"
             return 1
-        }
+        fi
         printf '%s\n' "$want" >"$stamp"
     fi
 

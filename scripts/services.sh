@@ -160,10 +160,13 @@ _svc_apt_install() {
     if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
         return 1
     fi
-    if [[ -z "${_DBGOV_APT_UPDATED:-}" ]]; then
+    # `apt-get update` once: skipped when this script ran it less than an hour ago (so
+    # PostgreSQL, Redis and Chromium installed by one run update the lists once).
+    local stamp="${TMPDIR:-/tmp}/dbgov-apt-updated"
+    if [[ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]]; then
         _svc_log "apt-get update"
         DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
-        export _DBGOV_APT_UPDATED=1
+        touch "$stamp"
     fi
     _svc_log "apt-get install -y $*"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
@@ -300,15 +303,23 @@ full_page_writes = off
 max_connections = 200
 CONF
     fi
-    port="$(_svc_free_port "${DBGOV_PG_PORT:-55432}")" || return 1
-    _svc_log "PostgreSQL: starting a private instance on 127.0.0.1:$port"
-    _svc_as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "-p $port" \
-        -w -t 60 start >/dev/null || {
-        _svc_log "error: PostgreSQL did not start; see $dir/postgres.log"
-        tail -n 20 "$dir/postgres.log" >&2
-        return 1
-    }
-    printf '%s\n' "$port"
+    # A free port may be taken between probing it and binding it (another checkout
+    # starting its own instance): then try the next one.
+    local first="${DBGOV_PG_PORT:-55432}" attempt
+    for attempt in 1 2 3 4 5; do
+        port="$(_svc_free_port "$first")" || return 1
+        _svc_log "PostgreSQL: starting a private instance on 127.0.0.1:$port"
+        if _svc_as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "-p $port" \
+            -w -t 60 start >/dev/null; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+        _svc_port_busy "$port" || break # failed for another reason than the port
+        first=$((port + 1))
+    done
+    _svc_log "error: PostgreSQL did not start; see $dir/postgres.log"
+    tail -n 20 "$dir/postgres.log" >&2
+    return 1
 }
 
 _svc_pg_private_stop() {
@@ -354,18 +365,27 @@ _svc_redis_private_up() {
         fi
     fi
     mkdir -p "$dir" || return 1
-    port="$(_svc_free_port "${DBGOV_REDIS_PORT:-56379}")" || return 1
-    _svc_log "Redis: starting a private instance on 127.0.0.1:$port (nothing kept on disk)"
-    rm -f "$dir/redis.pid"
-    "$server" --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
-        --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >&2 || return 1
-    printf '%s\n' "$port" >"$dir/port"
-    for i in $(seq 1 50); do
-        if _svc_redis_answers "redis://127.0.0.1:$port/0"; then
-            printf '%s\n' "$port"
-            return 0
-        fi
-        sleep 0.2
+    local first="${DBGOV_REDIS_PORT:-56379}" attempt pid
+    for attempt in 1 2 3 4 5; do
+        port="$(_svc_free_port "$first")" || return 1
+        _svc_log "Redis: starting a private instance on 127.0.0.1:$port (nothing kept on disk)"
+        rm -f "$dir/redis.pid"
+        "$server" --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+            --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >&2 || return 1
+        printf '%s\n' "$port" >"$dir/port"
+        # Ours is up when its pid file names a live process and the port answers PING (a
+        # server that could not bind the port exits before writing the pid file).
+        for i in $(seq 1 50); do
+            pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"
+            if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null &&
+                _svc_redis_answers "redis://127.0.0.1:$port/0"; then
+                printf '%s\n' "$port"
+                return 0
+            fi
+            sleep 0.2
+        done
+        _svc_port_busy "$port" || break
+        first=$((port + 1))
     done
     _svc_log "error: Redis did not start; see $dir/redis.log"
     tail -n 20 "$dir/redis.log" >&2

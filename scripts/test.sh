@@ -21,11 +21,7 @@ export DBGOV_CHROMIUM="${DBGOV_CHROMIUM:-/usr/bin/chromium}"
 if [[ ! -x "$DBGOV_CHROMIUM" ]]; then
     if [[ "$(id -u)" == 0 && "$DBGOV_CHROMIUM" == /usr/bin/chromium ]] && command -v apt-get >/dev/null; then
         echo "[dbgov] installing Debian's chromium for the browser tests" >&2
-        if [[ -z "${_DBGOV_APT_UPDATED:-}" ]]; then
-            DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-            export _DBGOV_APT_UPDATED=1
-        fi
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+        _svc_apt_install chromium # from scripts/services.sh
     else
         echo "[dbgov] warning: no Chromium at $DBGOV_CHROMIUM: the browser tests will be skipped" >&2
         echo "[dbgov]   (in CI they fail). Install it: sudo apt-get install -y chromium," >&2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from django.core.management import call_command
@@ -46,9 +47,10 @@ def assert_matches_sqlmigrate(alias: str, plan: Plan, app: str = "shop") -> None
 
 
 def shadow_databases() -> list[str]:
+    """Shadow databases of this process (the name holds the pid; others may share the server)."""
     with connections["default"]._nodb_cursor() as cursor:
         cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'dbgov_shadow_%'")
-        return [row[0] for row in cursor.fetchall()]
+        return [row[0] for row in cursor.fetchall() if f"_{os.getpid()}_" in row[0]]
 
 
 def applied(alias: str) -> set[tuple[str, str]]:
