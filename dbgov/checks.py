@@ -79,3 +79,34 @@ def check_governance_settings(app_configs: Any = None, **kwargs: Any) -> list[Ch
             Error("DBGOV['DBA_GROUP'] must name a group.", hint='e.g. "DBA"', id="dbgov.E022")
         )
     return messages
+
+
+@register(Tags.compatibility)
+def check_seed_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Seeds (ids dbgov.E060 …): the seed folders and the PII field list."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    messages: list[CheckMessage] = []
+    dirs = dbgov_settings.SEED_DIRS
+    if not isinstance(dirs, list | tuple) or not all(isinstance(d, str) for d in dirs):
+        messages.append(
+            Error(
+                "DBGOV['SEED_DIRS'] must be a list of folder paths.",
+                hint='For example ["fixtures"] (relative to BASE_DIR) or absolute paths.',
+                id="dbgov.E060",
+            )
+        )
+    for entry in dbgov_settings.PII_FIELDS:
+        label, _, name = str(entry).rpartition(".")
+        try:
+            apps.get_model(label)._meta.get_field(name)
+        except (LookupError, ValueError, FieldDoesNotExist):
+            messages.append(
+                Warning(
+                    f"DBGOV['PII_FIELDS'] names {entry!r}, which is not a model field.",
+                    hint='Entries are "app_label.Model.field", e.g. "auth.User.email".',
+                    id="dbgov.W061",
+                )
+            )
+    return messages

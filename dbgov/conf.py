@@ -40,6 +40,15 @@ DEFAULTS: dict[str, Any] = {
     "ENVIRONMENT": "dev",
     "SEED_DIRS": ["fixtures"],
     "ALLOW_PRODUCTION_SEED": False,
+    # Personal data: fields listed here (besides db_comment "PII…" and EmailFields)
+    # get generated values and are checked for real-looking values outside production.
+    "PII_FIELDS": ["auth.User.email", "auth.User.first_name", "auth.User.last_name"],
+    # Allow real-looking personal data in non-production seeds (prefer the per-file
+    # allowance: a `<file>.pii-allowed` file next to the fixture, holding the reason).
+    "SEED_ALLOW_REAL_PII": False,
+    # Generator options by option name, over each generator's OPTIONS (the command's
+    # --option and DBGOV_SEED_<NAME> environment variables override these).
+    "SEED_GENERATOR_OPTIONS": {},
 }
 
 

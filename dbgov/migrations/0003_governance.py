@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dbgov', '0001_initial'),
+        ('dbgov', '0002_seeds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
