@@ -39,6 +39,49 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 @register(Tags.compatibility)
+def check_governance_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """REQUIRED_APPROVALS maps severities to counts; DBA_GROUP names a group."""
+    from .analysis.model import Severity
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    messages: list[CheckMessage] = []
+    required = dbgov_settings.REQUIRED_APPROVALS
+    known = {str(s) for s in Severity}
+    if not isinstance(required, dict):
+        return [
+            Error(
+                "DBGOV['REQUIRED_APPROVALS'] must be a dict {severity: number of approvals}.",
+                hint=f"Severities: {', '.join(sorted(known))}.",
+                id="dbgov.E020",
+            )
+        ]
+    for severity, count in required.items():
+        if severity not in known:
+            messages.append(
+                Error(
+                    f"DBGOV['REQUIRED_APPROVALS'] names an unknown severity {severity!r}.",
+                    hint=f"Severities: {', '.join(sorted(known))}.",
+                    id="dbgov.E020",
+                )
+            )
+        elif not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            messages.append(
+                Error(
+                    f"DBGOV['REQUIRED_APPROVALS'][{severity!r}] must be a whole number >= 0, "
+                    f"not {count!r}.",
+                    id="dbgov.E021",
+                )
+            )
+    group = dbgov_settings.DBA_GROUP
+    if not isinstance(group, str) or not group.strip():
+        messages.append(
+            Error("DBGOV['DBA_GROUP'] must name a group.", hint='e.g. "DBA"', id="dbgov.E022")
+        )
+    return messages
+
+
+@register(Tags.compatibility)
 def check_seed_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Seeds (ids dbgov.E060 …): the seed folders and the PII field list."""
     from django.apps import apps

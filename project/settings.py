@@ -99,6 +99,8 @@ DBGOV = {
     "CONVENTION_APPS": ["shop"],
     "STAGING_DATABASE": "staging",
     "ENVIRONMENT": os.environ.get("DBGOV_ENVIRONMENT", "dev"),
+    # the gated migrate (docs/governance.md); off unless the environment turns it on
+    "ENFORCE_ON_MIGRATE": os.environ.get("DBGOV_ENFORCE_ON_MIGRATE", "0") == "1",
 }
 
 LOGGING = {

@@ -99,16 +99,46 @@ class Subcommand(BaseSubcommand):
             if options.get("traceback"):
                 raise
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
-        if not options["no_save"]:
-            save_plan(plan)
+        governance = _governance()
+        if governance is None and not options["no_save"]:
+            progress("dbgov's tables are not migrated: the plan is not stored for review")
+        if governance is not None:
+            # "never modify applied migrations": changed or missing applied files
+            plan.findings.extend(governance.integrity_findings(options["database"]))
+        stored = None
+        if governance is not None and not options["no_save"]:
+            stored = governance.save_plan(plan)
         write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
+        if governance is not None and options["format"] == "text":
+            write_review(self, plan, governance, stored)
         return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
 
 
-def save_plan(plan: Plan) -> None:
-    """Store the plan for review when the governance layer is installed."""
+def _governance() -> Any:
+    """dbgov.governance.services when the governance layer and its tables are installed."""
     try:
-        from ..governance.services import save_plan as store
+        from ..governance import services
     except ImportError:
+        return None
+    return services if services.installed() else None
+
+
+def write_review(cmd: BaseSubcommand, plan: Plan, governance: Any, stored: Any) -> None:
+    """The approval state of each finding that needs review."""
+    review = [f for f in plan.findings if f.needs_review]
+    if not review:
         return
-    store(plan)
+    states = governance.review_state(review, plan=plan)
+    fingerprints = governance.fingerprints(review, plan=plan)
+    where = f" (stored as plan #{stored.pk})" if stored is not None else ""
+    cmd.stdout.write(cmd.style.MIGRATE_HEADING(f"Review{where}:"))
+    for f, fp in zip(review, fingerprints, strict=True):
+        st = states[fp]
+        op = "" if f.operation_index is None else f" #{f.operation_index}"
+        decided = st.decided or f"{len(st.approvals)}/{st.needed} approvals"
+        line = f"  {f.migration_label or '-'}{op} {f.rule_id}: {decided}  [{fp[:12]}]"
+        if st.stale:
+            line += cmd.style.WARNING(f"  {len(st.stale)} stale (file changed since)")
+        if f.rule_id.startswith("applied-migration-"):
+            line += f"\n      {f.message}"
+        cmd.stdout.write(line)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from . import explain, governance, seeds, tasks
 from .explain import *  # noqa: F403
 from .governance import *  # noqa: F403
 from .seeds import *  # noqa: F403
-from .seeds import SeedLoad
-from .tasks import Task
+from .tasks import *  # noqa: F403
 
-__all__ = ["SeedLoad", "Task"]
+__all__ = [*tasks.__all__, *governance.__all__, *explain.__all__, *seeds.__all__]

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+__all__ = ["TASK_KEY_PATTERN", "Task", "TaskManager", "task_key_validator"]
+
 TASK_KEY_PATTERN = r"^T-\d+$"
 task_key_validator = RegexValidator(
     TASK_KEY_PATTERN, "Task keys are T- followed by digits, e.g. T-021."
@@ -13,6 +15,8 @@ task_key_validator = RegexValidator(
 
 
 class TaskManager(models.Manager["Task"]):
+    """Fixtures refer to tasks by key (``"task": ["T-021"]``)."""
+
     def get_by_natural_key(self, key: str) -> Task:
         return self.get(key=key)
 
@@ -34,6 +38,7 @@ class Task(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="dbgov_tasks",
+        help_text="The developer responsible for the task; never approves its findings.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -42,6 +47,11 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(key__regex=TASK_KEY_PATTERN), name="dbgov_task_key_format"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.title}"

@@ -1,0 +1,59 @@
+"""``manage.py dbgov approve``: record a decision from the command line (as a named DBA).
+
+The admin's approval queue is the usual place; this is for scripts and demos. The
+same permission, four-eyes and reason checks apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import CommandError
+
+from . import EXIT_ERROR, BaseSubcommand
+
+
+class Subcommand(BaseSubcommand):
+    help = "Approve findings by fingerprint (prefix) or all open ones of --task, as --as USER."
+    decision = "approved"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("fingerprints", nargs="*", help="fingerprints or their prefixes")
+        parser.add_argument("--task", help="every open request of this task")
+        parser.add_argument("--as", dest="username", required=True, help="the reviewer")
+        parser.add_argument("--reason", required=True, help="why (required)")
+
+    def handle(self, **options: Any) -> int:
+        from ..governance.services import GovernanceError, decide
+        from ..models import ApprovalRequest
+
+        User = get_user_model()
+        try:
+            user = User._default_manager.get_by_natural_key(options["username"])
+        except User.DoesNotExist:
+            raise CommandError(
+                f"unknown user {options['username']!r}", returncode=EXIT_ERROR
+            ) from None
+        targets: list[Any] = list(options["fingerprints"])
+        if options["task"]:
+            targets += list(
+                ApprovalRequest.objects.filter(
+                    task__key=options["task"], status=ApprovalRequest.Status.OPEN
+                ).order_by("-severity_rank", "created_at")
+            )
+        if not targets:
+            raise CommandError(
+                "nothing to decide: give fingerprints or --task", returncode=EXIT_ERROR
+            )
+        for target in targets:
+            try:
+                approval = decide(
+                    target, user=user, decision=self.decision, reason=options["reason"]
+                )
+            except (GovernanceError, PermissionDenied) as exc:
+                raise CommandError(str(exc), returncode=EXIT_ERROR) from None
+            self.stdout.write(f"{self.decision} {approval.request} by {user.get_username()}")
+        return 0

@@ -1,0 +1,1 @@
+"""Governance: stored plans, approvals, gates, audit log and the migration ledger."""

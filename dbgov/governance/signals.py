@@ -1,0 +1,46 @@
+"""Receivers of the governance area (imported by dbgov.signals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+
+from dbgov.models import Ledger
+
+
+def _installed(using: str) -> bool:
+    return Ledger._meta.db_table in connections[using].introspection.table_names()
+
+
+@receiver(post_migrate, dispatch_uid="dbgov.governance.ledger")
+def record_applied_migrations(
+    sender: AppConfig, *, using: str = "default", plan: Any = None, **kwargs: Any
+) -> None:
+    """Append the sha256 of every migration file this ``migrate`` run (un)applied.
+
+    post_migrate is sent once per app with the whole plan; each call records the
+    migrations of its own app, so every migration is recorded exactly once.
+    """
+    if not plan or not _installed(using):
+        return
+    from .services import record_ledger, refresh_task_statuses
+
+    record_ledger(plan, using=using, app_label=sender.label)
+    if sender.label == "dbgov" and using == "default":
+        from dbgov.models import Task
+
+        refresh_task_statuses(Task.objects.values_list("key", flat=True))
+
+
+@receiver(post_migrate, dispatch_uid="dbgov.governance.dba_group")
+def create_dba_group(sender: AppConfig, *, using: str = "default", **kwargs: Any) -> None:
+    """The DBA group exists once dbgov's tables and permissions do."""
+    if sender.label != "dbgov" or not _installed(using):
+        return
+    from .roles import ensure_dba_group
+
+    ensure_dba_group(using)
