@@ -236,6 +236,10 @@ class PlanAdmin(ReadOnlyAdmin):
             "severities": sorted(severities.items()),
             "pygments_css": mark_safe(pygments_css()),
             "queue_url": reverse("admin:dbgov_approvalrequest_changelist"),
+            # Tasks of the plan, for their Rehearse buttons (one query).
+            "tasks": Task.objects.filter(
+                key__in=PlanMigration.objects.filter(plan=plan).values("task_key")
+            ).order_by("key"),
         }
         return TemplateResponse(request, "dbgov/admin/plan_review.html", context)
 

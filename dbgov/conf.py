@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Apps whose migrations the team's conventions, task and type rules apply to; None:
     # the apps inside the project (BASE_DIR), not those installed from packages.
     "CONVENTION_APPS": None,
+    # Callable (dotted path) returning the registered query-pattern names that
+    # `dbgov_index_purpose` must name; None: names are not checked.
+    "QUERY_PATTERN_NAMES": "dbgov.explain.patterns.pattern_names",
     # Convention rules: a regex of column names that look like personal data (None:
     # the built-in list), the marker their db_comment must contain, and the columns
     # every new table must have.

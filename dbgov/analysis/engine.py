@@ -112,6 +112,23 @@ def _parse_targets(
     return nodes
 
 
+def registered_query_patterns() -> frozenset[str] | None:
+    """The names ``DBGOV["QUERY_PATTERN_NAMES"]`` returns (a pluggable registry)."""
+    from django.utils.module_loading import import_string
+
+    from ..conf import dbgov_settings
+
+    path = dbgov_settings.QUERY_PATTERN_NAMES
+    if not path:
+        return None
+    try:
+        return frozenset(import_string(path)())
+    except ImportError as exc:
+        raise AnalysisError(
+            f"DBGOV['QUERY_PATTERN_NAMES'] = {path!r} cannot be imported: {exc}"
+        ) from exc
+
+
 def build_plan(
     *,
     database: str = DEFAULT_DB_ALIAS,
@@ -215,7 +232,10 @@ def build_plan(
 
         created_by = attach_facts(plan, single_deploy=single_deploy)
         plan.findings = evaluate(
-            plan, {(m.app_label, m.name): m for m in to_render}, created_by=created_by
+            plan,
+            {(m.app_label, m.name): m for m in to_render},
+            created_by=created_by,
+            query_patterns=registered_query_patterns(),
         )
     plan.duration_s = time.perf_counter() - started
     return plan

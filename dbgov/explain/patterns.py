@@ -144,5 +144,16 @@ def all_patterns() -> dict[str, Query]:
     return registry
 
 
+def pattern_names() -> frozenset[str]:
+    """Names the index-justification rule resolves ``dbgov_index_purpose`` against
+    (the default ``DBGOV["QUERY_PATTERN_NAMES"]``)."""
+    from django.db import DatabaseError
+
+    try:
+        return frozenset(all_patterns())
+    except DatabaseError:  # dbgov's tables not migrated yet: the code registry alone
+        return frozenset(q.name for q in code_patterns())
+
+
 def get_pattern(name: str) -> Query | None:
     return all_patterns().get(name)

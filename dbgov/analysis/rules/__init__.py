@@ -289,6 +289,7 @@ def evaluate(
     settings: Mapping[str, Any] | None = None,
     scope: str | None = None,
     created_by: Mapping[str, str] | None = None,
+    query_patterns: frozenset[str] | None = None,
 ) -> list[Finding]:
     """All findings of the active rules over the selected migrations of ``plan``
     (``scope="sql"``: only the rules that need no Django objects, for ``dbgov lint``)."""
@@ -298,6 +299,7 @@ def evaluate(
         created_by=dict(created_by or {}),
         settings=dict(settings),
         indexed_columns=_indexed_columns(plan),
+        query_patterns=query_patterns,
     )
     ev = _Evaluator(active_rules(settings, scope=scope), plan_ctx, settings)
     django_migrations = django_migrations or {}

@@ -48,6 +48,8 @@ class PlanContext:
     indexed_columns: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
     # The task of the migration being checked (tables are new only for their task)
     current_task: str | None = None
+    # Registered query-pattern names (DBGOV["QUERY_PATTERN_NAMES"]); None: not checked
+    query_patterns: frozenset[str] | None = None
 
     @property
     def pg_major(self) -> int | None:

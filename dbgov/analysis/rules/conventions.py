@@ -125,6 +125,16 @@ class IndexWithoutPurpose(Rule):
                         message=f"Index {name} on {target(facts)} names no query pattern.",
                         table=target(facts),
                     )
+                elif (
+                    name
+                    and ctx.plan.query_patterns is not None
+                    and purposes[name] not in ctx.plan.query_patterns
+                ):
+                    yield Hit(
+                        message=f"Index {name} on {target(facts)} names the query pattern "
+                        f"{purposes[name]!r}, which is not registered.",
+                        table=target(facts),
+                    )
 
 
 @register

@@ -113,7 +113,9 @@ def test_suppression_with_a_reason(scratch_db, shop_migrations, settings):
     assert drop.severity == Severity.WARNING and not drop.needs_review
 
 
-def test_team_conventions_apply_to_the_projects_own_apps_only(scratch_db, shop_migrations, settings):
+def test_team_conventions_apply_to_the_projects_own_apps_only(
+    scratch_db, shop_migrations, settings
+):
     shop_migrations("core_fail")
     call_command("migrate", "shop", "0001_initial", database=scratch_db, verbosity=0)
     settings.DBGOV = {**settings.DBGOV, "CONVENTION_APPS": ["someotherapp"]}
@@ -122,3 +124,28 @@ def test_team_conventions_apply_to_the_projects_own_apps_only(scratch_db, shop_m
     assert {"create-index-not-concurrently", "drop-column"} <= rules
     # ... its missing task and conventions are not the team's to fix.
     assert "missing-task" not in rules and "fk-on-delete-cascade" not in rules
+
+
+def only_user_order_history() -> set[str]:
+    return {"user order history"}
+
+
+def test_index_purposes_resolve_against_the_query_pattern_registry(scratch_db, settings):
+    call_command("migrate", "shop", "0001_products", database=scratch_db, verbosity=0)
+    purpose = [
+        f for f in build_plan(database=scratch_db).findings if f.rule_id == "index-without-purpose"
+    ]
+    assert (
+        purpose == []
+    )  # both demo indexes name registered patterns (project/shop/dbgov_queries.py)
+    settings.DBGOV = {
+        **settings.DBGOV,
+        "QUERY_PATTERN_NAMES": f"{__name__}.only_user_order_history",
+    }
+    purpose = [
+        f for f in build_plan(database=scratch_db).findings if f.rule_id == "index-without-purpose"
+    ]
+    assert [(f.migration, f.severity) for f in purpose] == [
+        ("0007_orders_status_index", Severity.WARNING)
+    ]
+    assert "'orders by status', which is not registered" in purpose[0].message
