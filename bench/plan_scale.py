@@ -217,7 +217,7 @@ def generate(target: Path, n_migrations: int, n_models: int, seed: int = 42) -> 
             import dj_database_url
             SECRET_KEY = "bench"
             USE_TZ = True
-            INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "dbgov",
+            INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "pgtrigger", "dbgov",
                               {", ".join(repr("benchproj." + a) for a in apps)}]
             DATABASES = {{"default": dj_database_url.parse(os.environ["BENCH_DATABASE_URL"])}}
             DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
