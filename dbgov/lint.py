@@ -52,7 +52,8 @@ def add_lint_arguments(parser: Any) -> None:
         "--jobs",
         type=int,
         metavar="N",
-        help="processes to lint with (default 1; 0: one per CPU)",
+        help="processes to lint with (default: one per CPU from 64 files on, else 1; "
+        "0: one per CPU)",
     )
 
 
@@ -186,7 +187,7 @@ def lint_files(
     settings: Mapping[str, Any] | None = None,
     jobs: int | None = None,
 ) -> Plan:
-    """Lint the .sql files under ``paths``; ``jobs`` processes (default 1, 0: one per CPU)."""
+    """Lint the .sql files under ``paths`` with ``jobs`` processes (see ``_workers``)."""
     sources: dict[str, str] = {}
     for path in collect_files(paths):
         try:
@@ -213,10 +214,13 @@ PARALLEL_MIN_FILES = 64
 
 
 def _workers(files: int, jobs: int | None) -> int:
-    """1 unless asked: shipping every statement's facts back from the workers costs
-    about what the parallel linting saves on a busy 2-CPU machine (measured with
-    bench/lint_throughput.py); ``--jobs 0`` means one process per CPU."""
-    if jobs is None or jobs == 1 or files < 2:
+    """How many processes lint ``files`` files. By default (``jobs`` None) one per CPU
+    once there are PARALLEL_MIN_FILES files, 1 below: the start-up of the workers and
+    shipping the facts back cost more than they save on small inputs (measured with
+    bench/lint_throughput.py). ``jobs`` 0 means one per CPU, N means N."""
+    if jobs is None:
+        jobs = 0 if files >= PARALLEL_MIN_FILES else 1
+    if jobs == 1 or files < 2:
         return 1
     if jobs <= 0:
         try:

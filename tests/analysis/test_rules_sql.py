@@ -458,3 +458,19 @@ def test_lock_timeout_in_force(prefix, fires):
     settings_on = {**DEFAULTS, "ENABLED_RULES": ["lock-timeout-missing"]}
     plan = lint_sql({"m.sql": prefix + "ALTER TABLE t ADD COLUMN c text;"}, settings=settings_on)
     assert bool(_fired(plan, "lock-timeout-missing")) is fires
+
+
+def test_large_inputs_lint_in_parallel_with_the_same_findings(tmp_path):
+    from dbgov.lint import PARALLEL_MIN_FILES, _workers, lint_files
+
+    assert _workers(PARALLEL_MIN_FILES - 1, None) == 1
+    assert _workers(PARALLEL_MIN_FILES, None) == min(len(os.sched_getaffinity(0)), 4)
+    for i in range(PARALLEL_MIN_FILES):
+        (tmp_path / f"{i:03d}.sql").write_text(
+            f"CREATE INDEX i{i} ON t{i} (c);\nALTER TABLE t{i} ADD COLUMN x int NOT NULL;\n"
+        )
+    serial = lint_files([str(tmp_path)], jobs=1)
+    parallel = lint_files([str(tmp_path)])
+    key = lambda f: (f.path, f.statement_index, f.rule_id)  # noqa: E731
+    assert sorted(map(key, parallel.findings)) == sorted(map(key, serial.findings))
+    assert len(serial.findings) >= 2 * PARALLEL_MIN_FILES
