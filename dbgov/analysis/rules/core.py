@@ -602,7 +602,7 @@ class CascadeDelete(Rule):
                 target = remote.model if isinstance(remote.model, str) else remote.model._meta.label  # type: ignore[union-attr]
                 yield Hit(
                     message=f"{ctx.migration.app_label}.{model}.{name} → {target} uses on_delete=CASCADE: "
-                    f"deleting a {target} row deletes its {model} rows.",
+                    f"deleting one {target} deletes all its {model} rows.",
                 )
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
