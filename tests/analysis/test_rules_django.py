@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
 
 from dbgov.analysis.engine import build_plan
 
@@ -51,7 +53,13 @@ def good_scenario_patterns() -> set[str]:
     return {"customer search by name"}
 
 
-def test_rules_are_silent_on_the_good_migrations(scratch_db, shop_migrations, settings):
-    settings.DBGOV = {**settings.DBGOV, "QUERY_PATTERN_NAMES": f"{__name__}.good_scenario_patterns"}
-    _plan, found = _findings(scratch_db, shop_migrations, "rules_good")
+def test_rules_are_silent_on_the_good_migrations(scratch_db, shop_migrations):
+    registry = {
+        **django_settings.DBGOV,
+        "QUERY_PATTERN_NAMES": f"{__name__}.good_scenario_patterns",
+    }
+    shop_migrations("tests.analysis.scenarios.rules_good")
+    # Enabled after shop_migrations' override and undone before it (overrides nest LIFO).
+    with override_settings(DBGOV=registry):
+        _plan, found = _findings(scratch_db, shop_migrations, "rules_good")
     assert {rule for rule, _, _ in found} & DJANGO_RULES == set()
