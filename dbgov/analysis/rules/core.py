@@ -9,22 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..facts import normalize_table
-from ..model import LockLevel, Severity, StatementFacts
+from ..model import LockLevel, Severity
 from . import register
 from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
-
-
-def commands(facts: StatementFacts, action: str) -> list[dict]:
-    """The ALTER TABLE subcommands of ``facts`` with this action (see sql.py details)."""
-    return [c for c in facts.details.get("commands", ()) if c.get("action") == action]
-
-
-def constraints(facts: StatementFacts) -> list[dict]:
-    """Every constraint a statement defines (ALTER TABLE ADD, CREATE TABLE)."""
-    found = [c["constraint"] for c in facts.details.get("commands", ()) if c.get("constraint")]
-    found.extend(c for c in facts.details.get("constraints", ()) if isinstance(c, dict))
-    return found
-
+from .helpers import commands, new_constraints
 
 # -- process -------------------------------------------------------------------------
 
@@ -607,7 +595,7 @@ class CascadeDelete(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         # Django emulates CASCADE in Python and never writes ON DELETE: this is raw SQL.
-        for constraint in constraints(ctx.facts):
+        for constraint in new_constraints(ctx.facts):
             if constraint.get("on_delete") == "CASCADE":
                 yield Hit(
                     message=f"ON DELETE CASCADE from {ctx.facts.details.get('table')} to "
