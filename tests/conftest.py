@@ -31,6 +31,8 @@ import copy
 import os
 import re
 import secrets
+import shutil
+import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,6 +150,37 @@ def screenshot_dir() -> Path:
     path = ARTIFACTS_DIR / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# -- the sandbox: private to the test session ---------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A sandbox folder and a render cache of this test session's own.
+
+    The embedded cluster the tests start lives under a temporary folder (so a developer's
+    running sandbox is never touched) and is stopped and removed at the end; the render
+    cache starts empty, so no test depends on what another one rendered.
+    """
+    from django.conf import settings
+
+    root = Path(tempfile.mkdtemp(prefix="dbgov-test-sbx-"))
+    cache = tmp_path_factory.mktemp("render-cache")
+    override = override_settings(
+        DBGOV={**settings.DBGOV, "SANDBOX_DIR": str(root), "CACHE_DIR": str(cache)}
+    )
+    override.enable()
+    try:
+        yield root
+    finally:
+        from dbgov.sandbox.cluster import EmbeddedCluster
+
+        for cluster in EmbeddedCluster.existing(root):
+            with contextlib.suppress(Exception):
+                cluster.stop(remove=True)
+        override.disable()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # -- migration scenarios: scratch databases and swapped shop histories -------------------

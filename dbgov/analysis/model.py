@@ -129,6 +129,9 @@ class Statement:
     # Index in the order `migrate` executes the migration's statements (deferred SQL of
     # every operation runs after all operations); None when not rendered in order.
     position: int | None = None
+    # Set when the sandbox refused the statement (its error): the SQL is still what
+    # `migrate` would send, but later statements ran without its effect.
+    failed: str | None = None
 
 
 @dataclass
@@ -237,6 +240,16 @@ class Plan:
     selection: str = "pending"
     task: str | None = None
     duration_s: float = 0.0
+    # Where the SQL was rendered ("embedded sandbox, PostgreSQL 15 (…)"); None when
+    # every migration came from the render cache.
+    sandbox: str | None = None
+    # Migrations whose rendering came from the render cache.
+    cache_hits: int = 0
+    # Things the reader should know about how the plan was made (version differences,
+    # an opted-in target-server sandbox, …).
+    notes: list[str] = field(default_factory=list)
+    # The renderer's counters (dbgov.analysis.render.RenderStats), for benchmarks.
+    render_stats: Any = field(default=None, compare=False, repr=False)
 
     @property
     def selected(self) -> list[Migration]:

@@ -67,6 +67,8 @@ def _statement_json(s: Statement) -> dict[str, Any]:
     return {
         "sql": s.sql,
         "deferred": s.deferred,
+        "position": s.position,
+        "failed": s.failed,
         "new_table": s.new_table,
         "kind": facts.kind if facts else None,
         "tables": list(facts.tables) if facts else [],
@@ -130,6 +132,9 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "server_version": plan.server_version,
         "selection": plan.selection,
         "task": plan.task,
+        "sandbox": plan.sandbox,
+        "cache_hits": plan.cache_hits,
+        "notes": list(plan.notes),
         "duration_s": round(plan.duration_s, 3),
         "summary": summary(plan),
         "migrations": [
@@ -274,8 +279,6 @@ def _facts_line(s: Statement) -> str:
         bits.append("scans table")
     if not f.transactional:
         bits.append("no transaction")
-    if s.deferred:
-        bits.append("deferred to end of migration")
     if s.new_table:
         bits.append("new table")
     return " · ".join(bits)
@@ -293,6 +296,14 @@ def render_text(plan: Plan, style: Any = None, *, show_sql: bool = True) -> str:
     if plan.task:
         head += f" · task {plan.task}"
     out.append(style.MIGRATE_HEADING(head))
+    for note in plan.notes:
+        out.append(style.NOTICE(f"note: {note}"))
+    general = grouped.get(("", "", None), [])
+    if general:
+        out.append("")
+        out.append(style.MIGRATE_HEADING("The database itself:"))
+        for f in general:
+            out.extend(_finding_lines(style, f))
     if not selected:
         out.append(
             "No pending migrations." if plan.selection == "pending" else "No migrations selected."
@@ -326,12 +337,15 @@ def render_text(plan: Plan, style: Any = None, *, show_sql: bool = True) -> str:
                 out.append("       " + style.NOTICE("no SQL (state only)"))
             if show_sql:
                 for s in o.statements:
-                    out.append("       " + style.SQL_KEYWORD(s.sql))
-                    facts = _facts_line(s)
-                    if facts:
-                        out.append("         " + style.NOTICE(facts))
+                    if not s.deferred:
+                        out.extend(_statement_lines(style, s))
             for f in o_findings:
                 out.extend(_finding_lines(style, f))
+        deferred = [(o, s) for o, s in m.statements_in_order() if s.deferred]
+        if show_sql and deferred:
+            out.append("  " + style.NOTICE("at the end of the migration (deferred SQL, in this order):"))
+            for o, s in deferred:
+                out.extend(_statement_lines(style, s, owner=o.index))
     counts = summary(plan)
     out.append("")
     parts = [f"{n} {s}" for s, n in counts["findings"].items() if n]
@@ -346,6 +360,18 @@ def render_text(plan: Plan, style: Any = None, *, show_sql: bool = True) -> str:
     else:
         out.append(style.SUCCESS("Nothing needs review."))
     return "\n".join(out) + "\n"
+
+
+def _statement_lines(style: Any, s: Statement, *, owner: int | None = None) -> list[str]:
+    lines = ["       " + style.SQL_KEYWORD(s.sql)]
+    facts = _facts_line(s)
+    if owner is not None:
+        facts = f"from operation {owner}" + (f" · {facts}" if facts else "")
+    if facts:
+        lines.append("         " + style.NOTICE(facts))
+    if s.failed:
+        lines.append("         " + style.ERROR(f"the sandbox refused it: {s.failed}"))
+    return lines
 
 
 def _finding_lines(style: Any, f: Finding) -> list[str]:

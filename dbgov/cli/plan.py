@@ -70,6 +70,17 @@ class Subcommand(BaseSubcommand):
             "--all", action="store_true", help="the whole history, not only pending migrations"
         )
         parser.add_argument("--task", help="only the pending migrations of this task (T-NNN)")
+        parser.add_argument(
+            "--since",
+            metavar="REF",
+            help="plan the migrations added or changed since this git ref (e.g. origin/main); "
+            "everything else counts as applied (for CI on an empty database)",
+        )
+        parser.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="render every migration again instead of reusing the render cache",
+        )
         parser.add_argument("--no-sql", action="store_true", help="text format: hide the SQL")
         parser.add_argument(
             "--no-save", action="store_true", help="do not store the plan for review"
@@ -78,9 +89,14 @@ class Subcommand(BaseSubcommand):
 
     def handle(self, **options: Any) -> int:
         targets = parse_targets(options["targets"])
-        if options["all"] and targets:
-            raise CommandError("--all and targets cannot be combined", returncode=EXIT_ERROR)
-        selection = "all" if options["all"] else ("targets" if targets else "pending")
+        chosen = [o for o in ("all", "since") if options[o]] + (["targets"] if targets else [])
+        if len(chosen) > 1:
+            raise CommandError(
+                f"{' and '.join('--' + c if c != 'targets' else c for c in chosen)} "
+                "cannot be combined",
+                returncode=EXIT_ERROR,
+            )
+        selection = chosen[0] if chosen else "pending"
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
         def progress(message: str) -> None:
@@ -93,7 +109,9 @@ class Subcommand(BaseSubcommand):
                 selection=selection,
                 targets=targets,
                 task=options["task"],
+                since=options["since"],
                 progress=progress,
+                use_cache=not options["no_cache"],
             )
         except AnalysisError as exc:
             if options.get("traceback"):
