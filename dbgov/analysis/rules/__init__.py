@@ -334,7 +334,13 @@ def evaluate(
                         _Located(migration, operation, None, None),
                         suppress=_migration_suppressions(migration, operation),
                     )
-            items.extend(_Located(migration, operation, s, s.facts) for s in operation.statements)
+
+        # Statement rules see the statements in the order `migrate` executes them
+        # (deferred SQL last), which is what lock-order rules reason about.
+        items.extend(
+            _Located(migration, operation, s, s.facts)
+            for operation, s in migration.statements_in_order()
+        )
 
         def suppress_for(where: _Located, _dj: Any = dj) -> dict[str, str | None]:
             found = _migration_suppressions(where.migration, where.operation)  # type: ignore[arg-type]
