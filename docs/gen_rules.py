@@ -77,6 +77,7 @@ DJANGO_EXAMPLES: dict[str, tuple[str, str]] = {
 
 CATEGORY_TITLES = {
     "process": "Process",
+    "analysis": "Analysis",
     "locks": "Locks and rewrites",
     "breaking": "Breaking running code",
     "data": "Data",

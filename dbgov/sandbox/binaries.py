@@ -29,7 +29,7 @@ from ..conf import dbgov_settings
 
 __all__ = ["Binaries", "BinariesNotFound", "candidates", "choose"]
 
-_TOOLS = ("initdb", "pg_ctl", "postgres", "pg_dump", "pg_restore")
+_TOOLS = ("initdb", "pg_ctl", "postgres", "pg_dump", "pg_restore", "psql")
 _MACHINE_GLOBS = (
     "/usr/lib/postgresql/*/bin",
     "/usr/pgsql-*/bin",

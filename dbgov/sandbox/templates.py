@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -304,23 +305,51 @@ def ensure_schema_template(
         return _finish(server, build.name, owner, key, {"kind": "schema"})
 
 
+# Per-column options (ALTER TABLE … ALTER COLUMN … SET (…)) are planner hints, or
+# settings a patched server of the target's may add: rendering never depends on them, and
+# another server version may not know them. They are left out of the sandbox's copy.
+_COLUMN_OPTIONS = re.compile(r"^ALTER TABLE (ONLY )?\S+ ALTER COLUMN \S+ SET \(.*\);$")
+
+
 def _restore(server: SandboxServer, archive: Path, folder: Path, dbname: str) -> None:
+    """Load the archive into ``dbname``: as plain SQL through psql, in one transaction."""
     assert server.binaries is not None
     listing = _restore_list(server, archive, folder)
+    script = folder / "schema.sql"
+    try:
+        subprocess.run(
+            [
+                str(server.binaries.tool("pg_restore")),
+                "--no-owner",
+                "--no-privileges",
+                "--no-tablespaces",
+                f"--use-list={listing}",
+                f"--file={script}",
+                str(archive),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise SandboxError(f"pg_restore could not read the schema: {exc.stderr.strip()}") from exc
+    lines = script.read_text().splitlines()
+    kept = [line for line in lines if not _COLUMN_OPTIONS.match(line)]
+    if server.kind == "embedded":
+        # Everything the schema creates belongs to the role migrations run as.
+        kept.insert(0, f"SET ROLE {RENDER_ROLE};")
+    script.write_text("\n".join(kept) + "\n")
     conninfo, env = _pg_env(server.admin)
     args = [
-        str(server.binaries.tool("pg_restore")),
-        "--no-owner",
-        "--no-privileges",
-        "--no-tablespaces",
-        "--exit-on-error",
+        str(server.binaries.tool("psql")),
+        "--no-psqlrc",
+        "--quiet",
+        "--set=ON_ERROR_STOP=1",
         "--single-transaction",
-        f"--use-list={listing}",
+        f"--file={script}",
         f"--dbname={make_conninfo(conninfo, dbname=dbname)}",
     ]
-    if server.kind == "embedded":
-        args.append(f"--role={RENDER_ROLE}")
-    args.append(str(archive))
     try:
         subprocess.run(args, env=env, capture_output=True, text=True, check=True, timeout=600)
     except subprocess.CalledProcessError as exc:

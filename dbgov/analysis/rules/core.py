@@ -41,7 +41,8 @@ class MissingTask(Rule):
 class RenderFailed(Rule):
     id = "render-failed"
     severity = Severity.ERROR
-    category = "process"
+    # Not a team convention: what could not be analysed needs a human in every app.
+    category = "analysis"
     summary = "dbgov could not render this operation's SQL."
     why = (
         "The SQL of the operation is unknown, so nothing can be said about its locks; "
@@ -59,7 +60,7 @@ class SqlParseError(Rule):
     kinds = frozenset({""})
     id = "sql-parse-error"
     severity = Severity.ERROR
-    category = "process"
+    category = "analysis"
     scope = "sql"
     summary = "PostgreSQL's parser rejects this SQL."
     why = "A statement that does not parse fails when the migration runs."
