@@ -308,7 +308,7 @@ def ensure_schema_template(
 # Per-column options (ALTER TABLE … ALTER COLUMN … SET (…)) are planner hints, or
 # settings a patched server of the target's may add: rendering never depends on them, and
 # another server version may not know them. They are left out of the sandbox's copy.
-_COLUMN_OPTIONS = re.compile(r"^ALTER TABLE (ONLY )?\S+ ALTER COLUMN \S+ SET \(.*\);$")
+_COLUMN_OPTIONS = re.compile(r"^ALTER TABLE (ONLY )?.+ ALTER COLUMN .+ SET \(.*\);$")
 
 
 def _restore(server: SandboxServer, archive: Path, folder: Path, dbname: str) -> None:
