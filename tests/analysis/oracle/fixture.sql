@@ -19,7 +19,8 @@ CREATE SEQUENCE seq_a;
 CREATE SEQUENCE seq_spare;
 CREATE FUNCTION f_imm(integer) RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT $1';
 CREATE FUNCTION f_stable() RETURNS timestamptz STABLE LANGUAGE sql AS 'SELECT now()';
-CREATE FUNCTION f_vol() RETURNS integer VOLATILE LANGUAGE sql AS 'SELECT 1';
+-- plpgsql: PostgreSQL inlines a simple SQL function (its volatility would not show)
+CREATE FUNCTION f_vol() RETURNS integer VOLATILE LANGUAGE plpgsql AS $$BEGIN RETURN 1; END$$;
 CREATE FUNCTION f_spare(integer) RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT $1 + 1';
 CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 

@@ -24,7 +24,7 @@ def test_facts_agree_with_postgresql(server: Server, case: Case):
     if not case.min_version <= server.major <= case.max_version:
         pytest.skip(f"needs PostgreSQL {case.min_version}+")
     assert server.catalog is not None
-    (facts,) = split_and_analyse(case.sql, pg_version=server.version)
+    (facts,) = split_and_analyse(case.sql, pg_version=server.version, schema=server.schema)
     assert facts.parse_error is None, facts.parse_error
     obs = server.observe(case.sql)
     problems = compare(facts, obs, server.catalog)

@@ -6,7 +6,7 @@ UPDATE events SET payload = 'x' WHERE id = 1;
 DELETE FROM child;
 DELETE FROM child WHERE id < 10;
 DELETE FROM child USING t WHERE child.t_id = t.id AND t.i > 100;
-DELETE FROM t WHERE id = 1;
+DELETE FROM t WHERE id = 199;
 INSERT INTO plain (id, a, b) VALUES (1000, 1, 'x');
 INSERT INTO plain (id, a, b) SELECT id + 1000, a, b FROM plain;
 INSERT INTO plain (id, a) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET a = excluded.a;

@@ -1,7 +1,6 @@
 -- Indexes: CREATE / DROP [CONCURRENTLY], ALTER INDEX, REINDEX, CLUSTER, VACUUM, ANALYZE.
 CREATE INDEX t_bi_idx ON t (bi);
 CREATE INDEX IF NOT EXISTS t_bi_idx ON t (bi);
-CREATE INDEX IF NOT EXISTS t_i_idx ON t (i);
 CREATE UNIQUE INDEX t_bi_uniq ON t (bi);
 CREATE UNIQUE INDEX t_code_lower_uniq ON t (lower(code));
 CREATE INDEX t_bi_partial ON t (bi) WHERE bi > 100;
@@ -34,7 +33,6 @@ ALTER INDEX t_i_idx RENAME TO t_i_idx2;
 ALTER INDEX IF EXISTS t_i_idx RENAME TO t_i_idx3;
 ALTER INDEX t_i_idx SET (fillfactor = 80);
 ALTER INDEX t_i_idx RESET (fillfactor);
-ALTER INDEX t_i_idx ALTER COLUMN 1 SET STATISTICS 100;
 ALTER INDEX t_lower_idx ALTER COLUMN 1 SET STATISTICS 100;
 REINDEX INDEX t_i_idx;
 REINDEX TABLE t;
