@@ -31,6 +31,7 @@ class ForeignKey(NamedTuple):
     columns: tuple[str, ...]
     on_delete: str = "NO ACTION"  # CASCADE / SET NULL / SET DEFAULT write the referencing rows
 
+
 DATA = Path(__file__).parent / "data" / "pg_volatility.json"
 
 # pg_proc.provolatile: 'i' immutable, 's' stable, 'v' volatile

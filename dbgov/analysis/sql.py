@@ -964,9 +964,9 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
             info["old_type"] = old_type
             # a domain converts like its base type (its constraints are checked, which
             # reads every row, but nothing is rewritten)
-            base = schema.domain_base
-            old_base = (base(old_type) if base else None) or old_type
-            new_base = (base(new_type) if base else None) or new_type
+            domain_base = schema.domain_base
+            old_base = (domain_base(old_type) if domain_base else None) or old_type
+            new_base = (domain_base(new_type) if domain_base else None) or new_type
             decided = L.type_change_rewrites(
                 old_base, new_base, pg_version=pg, timezone_utc=schema.timezone_utc
             )
@@ -1031,7 +1031,7 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
     elif subtype in ("AT_ValidateConstraint", "AT_DropConstraint"):
         info["constraint_name"] = name
         fks = _foreign_keys(table)
-        if name in fks:
+        if name and name in fks:
             # VALIDATE reads the referenced table under ROW SHARE; dropping a foreign key
             # removes its triggers from the referenced table: ACCESS EXCLUSIVE there too
             referenced = fks[name].referenced_table

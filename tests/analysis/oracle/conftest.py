@@ -69,4 +69,6 @@ def embedded_server() -> Iterator[Server]:
 
 @pytest.fixture(scope="session", params=["machine", "pg18"])
 def server(request: pytest.FixtureRequest) -> Server:
-    return request.getfixturevalue("machine_server" if request.param == "machine" else "embedded_server")
+    return request.getfixturevalue(
+        "machine_server" if request.param == "machine" else "embedded_server"
+    )

@@ -210,7 +210,13 @@ def schema_of(catalog: Catalog, conn: psycopg.Connection, major: int) -> Schema:
     """What the plan engine's sandbox tells dbgov about the fixture, from its catalog."""
     fks: dict[str, dict[str, ForeignKey]] = {}
     referenced_by: dict[str, list[str]] = {}
-    actions = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+    actions = {
+        "a": "NO ACTION",
+        "r": "RESTRICT",
+        "c": "CASCADE",
+        "n": "SET NULL",
+        "d": "SET DEFAULT",
+    }
     for table, name, referenced, columns, on_delete in conn.execute(
         """
         SELECT c.conrelid::regclass::text, c.conname, c.confrelid::regclass::text,
@@ -463,7 +469,11 @@ def compare(facts: StatementFacts, obs: Observation, catalog: Catalog) -> list[s
                 covered[rel.oid] = index_lock.value
         covered[table.oid] = claim.lock.value
         for owned in catalog.owned_by(table.oid):
-            level = index_lock.value if index_lock and owned.kind in "iI" and via != "index" else claim.lock.value
+            level = (
+                index_lock.value
+                if index_lock and owned.kind in "iI" and via != "index"
+                else claim.lock.value
+            )
             if RANK[level] > RANK[covered.get(owned.oid, "ACCESS SHARE")]:
                 covered[owned.oid] = level
     if obs.locks_observed:
@@ -518,8 +528,17 @@ def compare(facts: StatementFacts, obs: Observation, catalog: Catalog) -> list[s
 # What these read depends on their query plan, not on the statement kind: dbgov's
 # "scans" fact is about schema changes.
 READS = frozenset(
-    {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "CREATE TABLE AS",
-     "CREATE MATERIALIZED VIEW", "CREATE VIEW"}
+    {
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "COPY",
+        "CREATE TABLE AS",
+        "CREATE MATERIALIZED VIEW",
+        "CREATE VIEW",
+    }
 )
 
 
@@ -547,11 +566,15 @@ def _fails_if_rows(command: object) -> bool:
 def describe(facts: StatementFacts, obs: Observation, catalog: Catalog) -> str:
     """Both answers, for a failure message."""
     ours = "; ".join(
-        f"{c.table}: {c.lock.value}" + (" rewrites" if c.rewrites else "") + (" scans" if c.scans else "")
+        f"{c.table}: {c.lock.value}"
+        + (" rewrites" if c.rewrites else "")
+        + (" scans" if c.scans else "")
         for c in facts.locks
     )
     theirs = "; ".join(
-        f"{catalog.relations[o].name}: {m}" for o, m in sorted(obs.locks.items()) if m != "ACCESS SHARE"
+        f"{catalog.relations[o].name}: {m}"
+        for o, m in sorted(obs.locks.items())
+        if m != "ACCESS SHARE"
     )
     return (
         f"  dbgov:      {ours or 'no locks'}; transactional={facts.transactional}\n"

@@ -29,6 +29,8 @@ def test_facts_agree_with_postgresql(server: Server, case: Case):
     obs = server.observe(case.sql)
     problems = compare(facts, obs, server.catalog)
     assert not problems, (
-        f"PostgreSQL {server.major}: {case.sql}\n  " + "\n  ".join(problems) + "\n"
+        f"PostgreSQL {server.major}: {case.sql}\n  "
+        + "\n  ".join(problems)
+        + "\n"
         + describe(facts, obs, server.catalog)
     )
