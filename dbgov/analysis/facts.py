@@ -10,9 +10,13 @@ whole plan as one deploy.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Callable
 
-from .model import Plan, Statement, StatementFacts
+from .locks import pg_major
+from .model import Operation, Plan, Statement, StatementFacts
+from .schema import Schema
 from .sql import split_and_analyse
 
 # Marks a table created by a migration that names no task: new for everyone.
@@ -39,16 +43,33 @@ def is_new_for(created_by: dict[str, str], table: str, task: str | None) -> bool
     return creator is not None and (task is None or creator in (ANY_TASK, task))
 
 
-def attach_facts(plan: Plan, *, single_deploy: bool = False) -> dict[str, str]:
+def attach_facts(
+    plan: Plan,
+    *,
+    single_deploy: bool = False,
+    function_volatility: Callable[[str], str | None] | None = None,
+    schema: Schema | None = None,
+) -> dict[str, str]:
     """Fill ``Statement.facts`` and ``Statement.new_table``.
+
+    ``function_volatility`` (qualified or bare name → 'i' / 's' / 'v' or None) answers
+    for functions the built-in pg_proc data does not know (user-defined ones: the engine
+    reads them from its sandbox); ``schema`` may answer more (see schema.py). The old
+    type of an AlterField's column comes from Django (``Operation.details``).
 
     Returns {table: task key of the migration that created it, or ANY_TASK}.
     """
+    major = pg_major(plan.server_version) if plan.server_version else None
+    base = schema or Schema(major=major)
+    if function_volatility is not None:
+        base = dataclasses.replace(base, function_volatility=function_volatility)
     created_by: dict[str, str] = {}
     for migration in plan.migrations:
         task = None if single_deploy else migration.task
         for operation in migration.operations:
-            operation.statements = _one_per_statement(operation.statements, plan.server_version)
+            operation.statements = _one_per_statement(
+                operation.statements, plan.server_version, _operation_schema(base, operation)
+            )
             for statement in operation.statements:
                 facts = statement.facts
                 assert facts is not None
@@ -65,12 +86,30 @@ def attach_facts(plan: Plan, *, single_deploy: bool = False) -> dict[str, str]:
     return created_by
 
 
-def _one_per_statement(statements: list[Statement], pg_version: int | None) -> list[Statement]:
+def _operation_schema(base: Schema, operation: Operation) -> Schema:
+    """``base``, plus the old type Django knows for the column an AlterField changes."""
+    old = operation.details.get("old_type") if operation.details else None
+    column = operation.details.get("column") if operation.details else None
+    if not old or not column:
+        return base
+    fallback = base.column_type
+
+    def column_type(table: str, name: str) -> str | None:
+        if name == column:
+            return str(old)
+        return fallback(table, name) if fallback else None
+
+    return dataclasses.replace(base, column_type=column_type)
+
+
+def _one_per_statement(
+    statements: list[Statement], pg_version: int | None, schema: Schema | None = None
+) -> list[Statement]:
     """Django sometimes executes two statements in one string (ADD COLUMN …; SET
     CONSTRAINTS …): split them so that every Statement is one SQL statement."""
     result: list[Statement] = []
     for statement in statements:
-        parts = split_and_analyse(statement.sql, pg_version=pg_version)
+        parts = split_and_analyse(statement.sql, pg_version=pg_version, schema=schema)
         if len(parts) == 1:
             statement.facts = parts[0]
             result.append(statement)

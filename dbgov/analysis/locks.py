@@ -31,11 +31,8 @@ __all__ = [
     "CURRENT_MAJOR",
     "LOCK_MODE_NUMBERS",
     "RELOPTIONS_SHARE_UPDATE_EXCLUSIVE",
-    "STABLE_FUNCTIONS",
     "STATEMENT_LOCKS",
-    "VOLATILE_FUNCTIONS",
     "add_column_rewrites",
-    "function_volatility",
     "pg_major",
     "reloptions_lock",
     "strongest",
@@ -132,13 +129,13 @@ ALTER_TABLE_ACTIONS: dict[str, AlterAction] = {
     # constraint kind decides: see sql.py (FOREIGN KEY → SHARE ROW EXCLUSIVE …)
     "AT_AddConstraint": AlterAction("ADD CONSTRAINT", AE),
     "AT_ReAddConstraint": AlterAction("ADD CONSTRAINT", AE),
-    "AT_AlterConstraint": AlterAction("ALTER CONSTRAINT", SRE),
+    "AT_AlterConstraint": AlterAction("ALTER CONSTRAINT", AE),
     "AT_ValidateConstraint": AlterAction("VALIDATE CONSTRAINT", SUE, scans=True),
     "AT_AddIndexConstraint": AlterAction("ADD CONSTRAINT", AE),
     "AT_DropConstraint": AlterAction("DROP CONSTRAINT", AE),
     # rewrite unless binary-coercible: type_change_rewrites(old, new)
     "AT_AlterColumnType": AlterAction("ALTER COLUMN TYPE", AE, rewrites=True),
-    "AT_AlterColumnGenericOptions": AlterAction("ALTER COLUMN OPTIONS", SUE),
+    "AT_AlterColumnGenericOptions": AlterAction("ALTER COLUMN OPTIONS", AE),
     "AT_ChangeOwner": AlterAction("OWNER TO", AE),
     "AT_ClusterOn": AlterAction("CLUSTER ON", SUE),
     "AT_DropCluster": AlterAction("SET WITHOUT CLUSTER", SUE),
@@ -172,7 +169,7 @@ ALTER_TABLE_ACTIONS: dict[str, AlterAction] = {
     "AT_DisableRowSecurity": AlterAction("DISABLE ROW LEVEL SECURITY", AE),
     "AT_ForceRowSecurity": AlterAction("FORCE ROW LEVEL SECURITY", AE),
     "AT_NoForceRowSecurity": AlterAction("NO FORCE ROW LEVEL SECURITY", AE),
-    "AT_GenericOptions": AlterAction("OPTIONS", SUE),
+    "AT_GenericOptions": AlterAction("OPTIONS", AE),
     # PostgreSQL 12+; before 12 ACCESS EXCLUSIVE on the parent (see sql.py)
     "AT_AttachPartition": AlterAction("ATTACH PARTITION", SUE, scans=True),
     "AT_DetachPartition": AlterAction("DETACH PARTITION", AE),
@@ -214,7 +211,6 @@ RELOPTIONS_SHARE_UPDATE_EXCLUSIVE = frozenset(
         "vacuum_index_cleanup",
         "vacuum_truncate",
         "log_autovacuum_min_duration",
-        "user_catalog_table",
     }
 )
 
@@ -266,11 +262,10 @@ STATEMENT_LOCKS: dict[str, tuple[LockLevel, bool, bool]] = {
     # table"; CONCURRENTLY waits for conflicting transactions instead.
     "DROP INDEX": (AE, False, False),
     "DROP INDEX CONCURRENTLY": (SUE, False, False),
-    # sql-reindex.html: REINDEX locks out writes of the parent table and takes ACCESS
-    # EXCLUSIVE on each index it rebuilds, which blocks every query planned to use it
-    # (explicit-locking lists REINDEX under ACCESS EXCLUSIVE); CONCURRENTLY: SHARE
-    # UPDATE EXCLUSIVE.
-    "REINDEX": (AE, False, True),
+    # sql-reindex.html: REINDEX locks out writes of the parent table (SHARE, observed)
+    # and takes ACCESS EXCLUSIVE on each index it rebuilds, which blocks every query
+    # planned to use it (TableLock.index_lock); CONCURRENTLY: SHARE UPDATE EXCLUSIVE.
+    "REINDEX": (LockLevel.SHARE, False, True),
     "REINDEX CONCURRENTLY": (SUE, False, True),
     "DROP TABLE": (AE, False, False),
     "TRUNCATE": (AE, False, False),
@@ -278,7 +273,8 @@ STATEMENT_LOCKS: dict[str, tuple[LockLevel, bool, bool]] = {
     # disk file" under ACCESS EXCLUSIVE; plain VACUUM / ANALYZE: SHARE UPDATE EXCLUSIVE.
     "VACUUM": (SUE, False, True),
     "VACUUM FULL": (AE, True, True),
-    "ANALYZE": (SUE, False, True),
+    # ANALYZE reads a random sample of the table's pages, not every row
+    "ANALYZE": (SUE, False, False),
     # sql-cluster.html: "CLUSTER … acquires an ACCESS EXCLUSIVE lock"; rewrites the table.
     "CLUSTER": (AE, True, True),
     # sql-comment.html / explicit-locking: COMMENT ON takes SHARE UPDATE EXCLUSIVE.
@@ -289,6 +285,8 @@ STATEMENT_LOCKS: dict[str, tuple[LockLevel, bool, bool]] = {
     "CREATE RULE": (AE, False, False),
     "CREATE POLICY": (AE, False, False),
     "CREATE STATISTICS": (SUE, False, False),
+    # sequence.c: ALTER SEQUENCE takes SHARE ROW EXCLUSIVE on the sequence (observed)
+    "ALTER SEQUENCE": (SRE, False, False),
     "REFRESH MATERIALIZED VIEW": (AE, True, True),
     "REFRESH MATERIALIZED VIEW CONCURRENTLY": (LockLevel.EXCLUSIVE, False, True),
     # RENAME of a table, column or constraint: ACCESS EXCLUSIVE (sql-altertable.html).
@@ -318,88 +316,7 @@ LOCK_MODE_NUMBERS: dict[int, LockLevel] = {
 # DEFAULT is specified, the default is evaluated at the time of the statement and the
 # result stored in the table's metadata. … Adding a column with a volatile DEFAULT …
 # will require the entire table and its indexes to be rewritten" (PostgreSQL 11+; before
-# 11 any non-NULL default rewrites). Volatility per pg_proc.provolatile.
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "random_normal",
-        "setseed",
-        "clock_timestamp",
-        "timeofday",
-        "gen_random_uuid",
-        "uuidv4",
-        "uuidv7",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "nextval",
-        "currval",
-        "lastval",
-        "setval",
-        "pg_sleep",
-        "txid_current",  # 's' in recent catalogs but assigns an xid: treat as volatile
-        "dblink",
-        "gen_random_bytes",
-    }
-)
-
-# Stable or immutable functions commonly used in defaults (pg_proc.provolatile 's'/'i').
-STABLE_FUNCTIONS = frozenset(
-    {
-        "now",
-        "transaction_timestamp",
-        "statement_timestamp",
-        "current_timestamp",
-        "localtimestamp",
-        "current_date",
-        "current_time",
-        "localtime",
-        "current_user",
-        "session_user",
-        "current_schema",
-        "current_setting",
-        "to_timestamp",
-        "to_date",
-        "to_char",
-        "date_trunc",
-        "timezone",
-        "lower",
-        "upper",
-        "length",
-        "coalesce",
-        "nullif",
-        "greatest",
-        "least",
-        "concat",
-        "concat_ws",
-        "md5",
-        "abs",
-        "round",
-        "jsonb_build_object",
-        "json_build_object",
-        "jsonb_build_array",
-        "json_build_array",
-        "array",
-        "make_interval",
-        "make_date",
-        "make_timestamp",
-        "make_timestamptz",
-        "uuid_nil",
-        "inet_client_addr",
-        "pg_backend_pid",
-    }
-)
-
-
-def function_volatility(name: str) -> str:
-    """ "volatile", "stable" or "unknown" for a function name (schema stripped,
-    lower-case). Unknown functions may well be volatile (CREATE FUNCTION's default)."""
-    name = name.lower().rsplit(".", 1)[-1]
-    if name in VOLATILE_FUNCTIONS:
-        return "volatile"
-    if name in STABLE_FUNCTIONS:
-        return "stable"
-    return "unknown"
+# 11 any non-NULL default rewrites). Volatility is pg_proc.provolatile: see schema.py.
 
 
 def add_column_rewrites(
@@ -497,6 +414,7 @@ _BINARY_COERCIBLE: dict[str, frozenset[str]] = {
     "citext": frozenset({"varchar", "text", "citext"}),
     "cidr": frozenset({"inet", "cidr"}),
     "xml": frozenset({"text", "varchar"}),
+    "bit": frozenset({"varbit"}),
 }
 
 # Types whose typmod only relaxes with a larger value (or no value at all): their length
@@ -535,7 +453,11 @@ def _parse_type(spec: str) -> tuple[str, tuple[int, ...], bool] | None:
 
 
 def type_change_rewrites(
-    old_type: str, new_type: str, *, pg_version: int | None = None
+    old_type: str,
+    new_type: str,
+    *,
+    pg_version: int | None = None,
+    timezone_utc: bool | None = None,
 ) -> bool | None:
     """Whether ``ALTER COLUMN … TYPE new_type`` rewrites a column of ``old_type``.
 
@@ -546,7 +468,8 @@ def type_change_rewrites(
     types, cidr → inet), ``True`` when the table is rewritten (int → bigint, any
     narrowing, text → varchar(n), json → jsonb, …) and ``None`` when dbgov cannot tell
     (unknown or user-defined types; timestamp → timestamptz on 12+, which skips the
-    rewrite only when the session TimeZone is UTC).
+    rewrite only when the session TimeZone is UTC: pass ``timezone_utc`` when known;
+    Django sets it to UTC when ``USE_TZ`` is on).
     """
     old = _parse_type(old_type)
     new = _parse_type(new_type)
@@ -555,8 +478,8 @@ def type_change_rewrites(
             return False
         return None
     (ob, om, oa), (nb, nm, na) = old, new
-    if oa != na:
-        return True
+    if oa != na or (oa and ob != nb):
+        return True  # an array's elements are converted one by one (observed)
     if ob == nb:
         if om == nm:
             return False
@@ -573,9 +496,11 @@ def type_change_rewrites(
         if ob in _PRECISION_TYPMOD:
             return nm[0] < om[0]
         return True
-    if ob == "timestamp" and nb == "timestamptz":
+    if {ob, nb} == {"timestamp", "timestamptz"} and om == nm:
         # 12+: no rewrite when the session TimeZone is UTC (ATColumnChangeRequiresRewrite)
-        return True if pg_major(pg_version) < 12 else None
+        if pg_major(pg_version) < 12 or nm:
+            return True  # with a precision, a length coercion is applied on top
+        return None if timezone_utc is None else not timezone_utc
     if nb in _BINARY_COERCIBLE.get(ob, frozenset()):
         # the new limit must not be stricter than the old one
         if nb in _WIDENING_TYPMOD and nm:

@@ -74,6 +74,16 @@ class TableLock:
     rewrites: bool = False
     # True when the statement reads every row (validation, index build, …)
     scans: bool = False
+    # The lock on the relation's indexes when it differs from ``lock`` (REINDEX TABLE:
+    # SHARE on the table, ACCESS EXCLUSIVE on every index); for ``via="index"``, the
+    # lock on the named index itself.
+    index_lock: LockLevel | None = None
+    # How ``table`` stands for the locked relations when the statement does not name
+    # them: None (it is the relation), "index" (the statement names only an index: the
+    # lock is on that index's table), "dependents" (every table using the named type,
+    # domain, function, extension or server: ALTER DOMAIN, DROP … CASCADE),
+    # "database" (every table: ANALYZE without a table).
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,7 @@ class Migration:
         }
         return sorted(
             pairs,
-            key=lambda p: (p[1].position if p[1].position is not None else fallback[id(p[1])]),
+            key=lambda p: p[1].position if p[1].position is not None else fallback[id(p[1])],
         )
 
     @property

@@ -28,8 +28,8 @@ from django.db.migrations import operations as ops
 from django.db.migrations.migration import Migration as DjangoMigration
 from django.db.migrations.operations.base import Operation as DjangoOperation
 from django.db.migrations.state import ProjectState
-from django.db.models import NOT_PROVIDED
 
+from .field_facts import field_facts
 from .model import Migration, Operation, Statement
 from .subsets import SUBSET_ERRORS, operation_roots, subset_state
 
@@ -298,7 +298,9 @@ class Renderer:
         if error and not entry.error:
             entry.error = error
         if not error and isinstance(op, ops.AlterField | ops.AddField):
-            entry.details.update(_field_details(op, app_label, used, editor.connection))
+            entry.details.update(
+                field_facts(op, app_label, used["from"], used["to"], editor.connection)
+            )
 
     def _guarded(self, fn: Any, *, subset: bool = False) -> str | None:
         """Run ``fn``; return None or the error message of a Python-side failure.
@@ -329,31 +331,3 @@ class Renderer:
         if sid is not None:
             self.sandbox.savepoint_commit(sid)
         return None
-
-
-def _field_details(
-    op: Any, app_label: str, states: dict[str, ProjectState], connection: BaseDatabaseWrapper
-) -> dict[str, Any]:
-    """Column facts of an AddField/AlterField that the SQL alone does not carry."""
-    details: dict[str, Any] = {}
-    with contextlib.suppress(*SUBSET_ERRORS):
-        new = states["to"].apps.get_model(app_label, op.model_name)._meta.get_field(op.name)
-        details.update(
-            new_type=new.db_type(connection),
-            null=new.null,
-            unique=bool(new.unique and not new.primary_key),
-            db_index=bool(new.db_index),
-            is_relation=new.is_relation,
-            on_delete=getattr(getattr(new.remote_field, "on_delete", None), "__name__", None),
-            has_default=new.has_default() or new.db_default is not NOT_PROVIDED,
-            db_comment=new.db_comment,
-            column=new.column,
-        )
-        if isinstance(op, ops.AlterField):
-            old = states["from"].apps.get_model(app_label, op.model_name)._meta.get_field(op.name)
-            details.update(
-                old_type=old.db_type(connection),
-                old_null=old.null,
-                old_unique=bool(old.unique and not old.primary_key),
-            )
-    return details

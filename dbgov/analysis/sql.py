@@ -44,7 +44,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -57,6 +57,7 @@ except ImportError:  # pragma: no cover
 
 from dbgov.analysis import locks as L
 from dbgov.analysis.model import LockLevel, StatementFacts, TableLock
+from dbgov.analysis.schema import BUILTIN, ForeignKey, Schema
 
 __all__ = [
     "analyse_statement",
@@ -76,29 +77,35 @@ _COMMENT_RE = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 # --- public API -------------------------------------------------------------------
 
 
-def split_and_analyse(script: str, *, pg_version: int | None = None) -> list[StatementFacts]:
+def split_and_analyse(
+    script: str, *, pg_version: int | None = None, schema: Schema | None = None
+) -> list[StatementFacts]:
     """Split ``script`` into statements and analyse each; never raises.
 
     An empty script (or one of only comments) gives ``[]``; a script that does not
     parse gives one ``StatementFacts`` with ``parse_error`` set.
     """
-    return list(_split_and_analyse(script, pg_version))
+    return list(_split_and_analyse(script, pg_version, schema))
 
 
-def analyse_statement(sql: str, *, pg_version: int | None = None) -> StatementFacts:
+def analyse_statement(
+    sql: str, *, pg_version: int | None = None, schema: Schema | None = None
+) -> StatementFacts:
     """The facts of one statement; never raises.
 
     Given several statements, the first one's facts are returned with
     ``details["more_statements"]`` counting the others (use :func:`split_and_analyse`).
     """
-    return _analyse_statement(sql, pg_version)
+    return _analyse_statement(sql, pg_version, schema)
 
 
-def split_and_analyse_each(script: str, *, pg_version: int | None = None) -> list[StatementFacts]:
+def split_and_analyse_each(
+    script: str, *, pg_version: int | None = None, schema: Schema | None = None
+) -> list[StatementFacts]:
     """Like :func:`split_and_analyse`, but a script that does not parse is split with
     PostgreSQL's scanner instead and each piece analysed on its own, so only the broken
     statements carry a ``parse_error`` (with their own line). For linters."""
-    facts = split_and_analyse(script, pg_version=pg_version)
+    facts = split_and_analyse(script, pg_version=pg_version, schema=schema)
     if len(facts) != 1 or facts[0].parse_error is None:
         return facts
     try:
@@ -111,7 +118,7 @@ def split_and_analyse_each(script: str, *, pg_version: int | None = None) -> lis
     for offset, piece in pieces:
         first_line = script.count("\n", 0, offset)
         lead = piece[: len(piece) - len(piece.lstrip())].count("\n")
-        for f in split_and_analyse(piece, pg_version=pg_version):
+        for f in split_and_analyse(piece, pg_version=pg_version, schema=schema):
             details = dict(f.details)
             details["line"] = details.get("line", 1 + lead) + first_line
             if "error_line" in details:
@@ -146,8 +153,8 @@ def _scanner_split(script: str) -> list[tuple[int, str]]:
 
 
 @functools.lru_cache(maxsize=8192)
-def _analyse_statement(sql: str, pg_version: int | None) -> StatementFacts:
-    facts = _split_and_analyse(sql, pg_version)
+def _analyse_statement(sql: str, pg_version: int | None, schema: Schema | None) -> StatementFacts:
+    facts = _split_and_analyse(sql, pg_version, schema)
     if not facts:
         return StatementFacts(sql=sql, node="", kind="EMPTY")
     first = facts[0]
@@ -158,10 +165,13 @@ def _analyse_statement(sql: str, pg_version: int | None) -> StatementFacts:
 
 
 @functools.lru_cache(maxsize=2048)
-def _split_and_analyse(script: str, pg_version: int | None) -> tuple[StatementFacts, ...]:
+def _split_and_analyse(
+    script: str, pg_version: int | None, schema: Schema | None
+) -> tuple[StatementFacts, ...]:
     parsed = _parse(script)
     if isinstance(parsed, StatementFacts):
         return (parsed,)
+    _SCHEMA[0] = schema or Schema(major=L.pg_major(pg_version))
     return tuple(
         _facts(text, node, comments, pg_version, line, offset)
         for text, node, comments, line, offset in parsed
@@ -413,6 +423,24 @@ def _constraint_info(con: Node, column: str | None = None) -> dict[str, Any]:
     return info
 
 
+_PROVOLATILE = {"i": "immutable", "s": "stable", "v": "volatile"}
+
+
+def _is_null(expr: Node | None) -> bool:
+    name, body = _unwrap(expr)
+    while name == "TypeCast":
+        name, body = _unwrap(body.get("arg"))
+    return name == "A_Const" and bool(body.get("isnull"))
+
+
+def _same_column(expr: Node, column: str | None) -> bool:
+    """Whether a USING expression is the column itself (perhaps cast): no new values."""
+    name, body = _unwrap(expr)
+    while name == "TypeCast":
+        name, body = _unwrap(body.get("arg"))
+    return name == "ColumnRef" and _strings(body.get("fields"))[-1:] == [column]
+
+
 def _volatility(expr: Node | None) -> str:
     """ "immutable", "stable", "volatile" or "unknown" for a raw default expression."""
     name, body = _unwrap(expr)
@@ -423,7 +451,8 @@ def _volatility(expr: Node | None) -> str:
     for name, body in _walk(expr):
         level = None
         if name == "FuncCall":
-            level = L.function_volatility(".".join(_strings(body.get("funcname"))))
+            code = _schema().volatility(".".join(_strings(body.get("funcname"))))
+            level = _PROVOLATILE.get(code, "unknown") if code else "unknown"
         elif name == "SQLValueFunction":
             level = "stable"
         elif name in ("SubLink", "CurrentOfExpr"):
@@ -499,6 +528,30 @@ def _default_text(sql: str, byte_location: int) -> str | None:
 # Byte offset of the statement being analysed within its script (the parse tree's
 # locations count from the script's start). Analysis is synchronous: one slot suffices.
 _OFFSET = [0]
+# The schema the statements being analysed run on (same reason: one slot suffices).
+_SCHEMA: list[Schema] = [BUILTIN]
+
+
+def _schema() -> Schema:
+    return _SCHEMA[0]
+
+
+AE = LockLevel.ACCESS_EXCLUSIVE
+
+
+def _foreign_keys(table: str) -> Mapping[str, ForeignKey]:
+    lookup = _schema().foreign_keys
+    return (lookup(table) if lookup and table else None) or {}
+
+
+def _referenced_by(table: str) -> tuple[str, ...]:
+    lookup = _schema().referenced_by
+    return (lookup(table) if lookup and table else None) or ()
+
+
+def _partition_parent(table: str) -> str | None:
+    lookup = _schema().partition_parent
+    return lookup(table) if lookup and table else None
 
 
 def column_info(coldef: Node, sql: str = "", offset: int | None = None) -> dict[str, Any]:
@@ -515,6 +568,8 @@ def column_info(coldef: Node, sql: str = "", offset: int | None = None) -> dict[
         "has_default": False,
         "default_volatility": None,
         "default_volatile": False,
+        # DEFAULT NULL (Django's db_default=None): no value for existing rows
+        "default_null": False,
         "identity": None,
         "generated": None,
         "serial": base.lower() in _SERIAL_TYPES,
@@ -534,6 +589,7 @@ def column_info(coldef: Node, sql: str = "", offset: int | None = None) -> dict[
         elif contype == "CONSTR_DEFAULT":
             info["has_default"] = True
             info["default_volatility"] = _volatility(con.get("raw_expr"))
+            info["default_null"] = _is_null(con.get("raw_expr"))
             if sql:
                 start = _OFFSET[0] if offset is None else offset
                 info["default"] = _default_text(sql, con.get("location", -1) - start)
@@ -568,32 +624,46 @@ class _Acc:
     def __init__(self) -> None:
         self.tables: list[str] = []
         self.locks: dict[str, list[Any]] = {}
+        self.other: list[TableLock] = []  # locks on relations the statement does not name
 
     def table(self, name: str) -> None:
         if name and name not in self.tables:
             self.tables.append(name)
 
     def lock(
-        self, name: str, level: LockLevel, rewrites: bool = False, scans: bool = False
+        self,
+        name: str,
+        level: LockLevel,
+        rewrites: bool = False,
+        scans: bool = False,
+        *,
+        index_lock: LockLevel | None = None,
+        via: str | None = None,
     ) -> None:
         if not name:
             return
         self.table(name)
         cur = self.locks.get(name)
         if cur is None:
-            self.locks[name] = [level, rewrites, scans]
+            self.locks[name] = [level, rewrites, scans, index_lock, via]
         else:
             cur[0] = L.strongest((cur[0], level))
             cur[1] = cur[1] or rewrites
             cur[2] = cur[2] or scans
+            if index_lock is not None:
+                cur[3] = index_lock if cur[3] is None else L.strongest((cur[3], index_lock))
+
+    def dependents(self, name: str, level: LockLevel, *, via: str = "dependents") -> None:
+        """``level`` on every table that uses ``name`` (a type, domain, function …)."""
+        self.other.append(TableLock(table=name, lock=level, via=via))
 
     def result(self) -> tuple[tuple[str, ...], tuple[TableLock, ...]]:
         return tuple(self.tables), tuple(
-            TableLock(table=name, lock=lv, rewrites=rw, scans=sc)
+            TableLock(table=name, lock=lv, rewrites=rw, scans=sc, index_lock=il, via=via)
             for name in self.tables
             if name in self.locks
-            for lv, rw, sc in (self.locks[name],)
-        )
+            for lv, rw, sc, il, via in (self.locks[name],)
+        ) + tuple(self.other)
 
 
 def _words(node_name: str) -> str:
@@ -762,7 +832,7 @@ def _alter_table(
     details["table"] = table
     if body.get("missing_ok"):
         details["if_exists"] = True
-    if not (body.get("relation") or {}).get("inh", True):
+    if not (body.get("relation") or {}).get("inh", False):
         details["only"] = True
     commands: list[dict[str, Any]] = []
     actions: list[str] = []
@@ -776,6 +846,10 @@ def _alter_table(
             concurrently = True
         commands.append(info)
         actions.append(info["action"])
+    if objtype == "OBJECT_TYPE":
+        # ALTER TYPE … ADD / DROP / ALTER ATTRIBUTE changes a composite type: no table
+        # is locked or rewritten (a type used by a column refuses the change)
+        acc = _Acc()
     details["commands"] = commands
     if len(commands) == 1:
         for key, value in commands[0].items():
@@ -813,8 +887,10 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
         info["column_name"] = col["name"]
         if cmd.get("missing_ok"):
             info["if_not_exists"] = True
-        rewrites = L.add_column_rewrites(
-            has_default=col["has_default"],
+        domain = _schema().constrained_domain
+        checked_domain = bool(domain and domain(col["type_name"]))
+        rewrites = checked_domain or L.add_column_rewrites(
+            has_default=col["has_default"] and not col["default_null"],
             default_volatile=col["default_volatile"],
             generated_stored=col["generated"] == "STORED",
             identity=col["identity"] is not None,
@@ -823,19 +899,22 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
         )
         # NOT NULL without a default is verified against every row (it fails on a
         # table with rows); inline CHECK / UNIQUE / PRIMARY KEY / REFERENCES scan too.
-        scans = rewrites or bool(
-            (
-                col["not_null"]
-                and not col["has_default"]
-                and not col["serial"]
-                and not col["identity"]
-                and not col["generated"]
-            )
-            or col["check"]
-            or col["unique"]
-            or col["primary_key"]
-            or col["references"]
+        for sequence in _sequences_written(coldef):
+            acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
+        # NOT NULL without a (non-NULL) default fails on the first existing row:
+        # PostgreSQL fills the column with NULL and rejects it (tablecmds.c)
+        kind_of = _schema().relation_kind
+        info["fails_if_rows"] = bool(
+            (not kind_of or kind_of(table) != "f")  # a foreign table stores no rows here
+            and col["not_null"]
+            and (not col["has_default"] or col["default_null"])
+            and not col["serial"]
+            and not col["identity"]
+            and not col["generated"]
         )
+        # an inline UNIQUE / PRIMARY KEY builds an index over every row
+        # an inline UNIQUE / PRIMARY KEY builds an index, a CHECK is verified on every row
+        scans = rewrites or bool(col["unique"] or col["primary_key"] or col["check"])
         if col["references"]:
             ref = col["references"]
             acc.lock(ref["referenced_table"], LockLevel.SHARE_ROW_EXCLUSIVE)
@@ -868,15 +947,39 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
     elif subtype == "AT_AlterColumnType":
         _, coldef = _unwrap(definition)
         new_type, base = _type_name(coldef.get("typeName"))
+        using = coldef.get("raw_default")
         info.update(
             column_name=name,
             new_type=new_type,
             new_type_name=base,
-            using=bool(coldef.get("raw_default")),
-            # the statement alone does not know the old type: dbgov assumes a rewrite;
-            # callers that know it use locks.type_change_rewrites(old, new)
+            using=bool(using),
+            # the statement alone does not know the old type: without the schema dbgov
+            # assumes a rewrite; with it, locks.type_change_rewrites(old, new) decides
             rewrite_unless_binary_coercible=True,
         )
+        schema = _schema()
+        lookup = schema.column_type
+        old_type = lookup(table, name) if lookup and name else None
+        if old_type is not None:
+            info["old_type"] = old_type
+            # a domain converts like its base type (its constraints are checked, which
+            # reads every row, but nothing is rewritten)
+            domain_base = schema.domain_base
+            old_base = (domain_base(old_type) if domain_base else None) or old_type
+            new_base = (domain_base(new_type) if domain_base else None) or new_type
+            decided = L.type_change_rewrites(
+                old_base, new_base, pg_version=pg, timezone_utc=schema.timezone_utc
+            )
+            if using and not _same_column(using, name):
+                decided = True  # USING computes new values: every row is rewritten
+            if decided is not None:
+                rewrites = decided
+                info["rewrite_unless_binary_coercible"] = False
+        checked = schema.constrained_domain
+        # without a rewrite, indexes on the column may still be rebuilt and its CHECK
+        # constraints verified again (both read the table): details["may_scan"]
+        scans = rewrites or bool(checked and checked(new_type))
+        info["may_scan"] = not rewrites
         if coldef.get("collClause"):
             info["collation"] = ".".join(_strings(coldef["collClause"].get("collname")))
     elif subtype in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_ReplaceRelOptions"):
@@ -915,7 +1018,6 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
     elif subtype in (
         "AT_SetNotNull",
         "AT_DropNotNull",
-        "AT_DropColumn",
         "AT_SetStatistics",
         "AT_SetStorage",
         "AT_SetCompression",
@@ -928,9 +1030,37 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> dict
         info["column_name"] = name
     elif subtype in ("AT_ValidateConstraint", "AT_DropConstraint"):
         info["constraint_name"] = name
+        fks = _foreign_keys(table)
+        if name and name in fks:
+            # VALIDATE reads the referenced table under ROW SHARE; dropping a foreign key
+            # removes its triggers from the referenced table: ACCESS EXCLUSIVE there too
+            referenced = fks[name].referenced_table
+            info["referenced_table"] = referenced
+            acc.lock(
+                referenced,
+                LockLevel.ROW_SHARE if subtype == "AT_ValidateConstraint" else AE,
+            )
+        elif subtype == "AT_DropConstraint" and info.get("cascade"):
+            # a key dropped with CASCADE takes the foreign keys referencing it along
+            for other in _referenced_by(table):
+                acc.lock(other, AE)
+    elif subtype == "AT_AddInherit":
+        parent = _rv_name(definition)
+        info["parent"] = parent
+        acc.lock(parent, LockLevel.SHARE_UPDATE_EXCLUSIVE)  # tablecmds.c ATExecAddInherit
+    elif subtype == "AT_DropColumn":
+        info["column_name"] = name
+        for fk in _foreign_keys(table).values():
+            if name in fk.columns:
+                acc.lock(fk.referenced_table, AE)  # the column's foreign key goes with it
     elif subtype == "AT_AlterConstraint":
         _, ac = _unwrap(definition)
         info["constraint_name"] = ac.get("conname")
+        fks = _foreign_keys(table)
+        if ac.get("alterEnforceability") and ac.get("conname") in fks:
+            # PostgreSQL 18: [NOT] ENFORCED adds / drops the foreign key's triggers on
+            # the referenced table too
+            acc.lock(fks[ac["conname"]].referenced_table, AE)
     elif name:
         info["name"] = name
 
@@ -1037,9 +1167,13 @@ def _index(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -
         include=[_unwrap(i)[1].get("name") for i in body.get("indexIncludingParams", ())],
         if_not_exists=bool(body.get("if_not_exists")),
     )
-    if not (body.get("relation") or {}).get("inh", True):
+    if not (body.get("relation") or {}).get("inh", False):
         details["only"] = True
     _statement_lock(acc, table, "CREATE INDEX CONCURRENTLY" if concurrent else "CREATE INDEX")
+    kind_of = _schema().relation_kind
+    if details.get("only") and kind_of and kind_of(table) == "p":
+        # ON ONLY a partitioned table: an invalid index, built later per partition
+        acc.locks[table][2] = False
     return _make(
         text,
         node,
@@ -1065,8 +1199,9 @@ def _drop(text: str, node: str, body: Node, details: dict[str, Any], pg: int) ->
         # The lock is on the index's table, which the statement does not name: the
         # relation recorded is the index (details["relation_kind"] = "index").
         details["relation_kind"] = "index"
+        level = L.STATEMENT_LOCKS["DROP INDEX CONCURRENTLY" if concurrent else "DROP INDEX"][0]
         for obj in objects:
-            _statement_lock(acc, obj, "DROP INDEX CONCURRENTLY" if concurrent else "DROP INDEX")
+            acc.lock(obj, level, index_lock=AE, via="index")
     elif rtype in (
         "OBJECT_TABLE",
         "OBJECT_MATVIEW",
@@ -1076,6 +1211,35 @@ def _drop(text: str, node: str, body: Node, details: dict[str, Any], pg: int) ->
     ):
         for obj in objects:
             _statement_lock(acc, obj, "DROP TABLE")
+        for obj in objects:
+            # its foreign keys' triggers leave the referenced tables (ACCESS EXCLUSIVE);
+            # a partition is detached from its parent, which is locked the same way
+            for fk in _foreign_keys(obj).values():
+                acc.lock(fk.referenced_table, AE)
+            parent = _partition_parent(obj)
+            if parent:
+                acc.lock(parent, AE)
+            if details["cascade"]:
+                for other in _referenced_by(obj):
+                    acc.lock(other, AE)
+                acc.dependents(obj, AE)  # views and other objects built on it go too
+    elif rtype == "OBJECT_STATISTIC_EXT":
+        for obj in objects:  # the statistics object's table, not named here
+            acc.dependents(obj, LockLevel.SHARE_UPDATE_EXCLUSIVE)
+    elif rtype in (
+        "OBJECT_TYPE",
+        "OBJECT_DOMAIN",
+        "OBJECT_FUNCTION",
+        "OBJECT_PROCEDURE",
+        "OBJECT_EXTENSION",
+        "OBJECT_FOREIGN_SERVER",
+        "OBJECT_SCHEMA",
+    ):
+        if details["cascade"]:
+            # CASCADE drops what uses them: columns of the type / domain, defaults and
+            # triggers calling the function, tables of the extension's types …
+            for obj in objects:
+                acc.dependents(obj, AE)
     elif rtype in ("OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY"):
         for obj in objects:
             table, _, name = obj.rpartition(".")
@@ -1094,10 +1258,18 @@ def _drop(text: str, node: str, body: Node, details: dict[str, Any], pg: int) ->
 
 def _truncate(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> StatementFacts:
     acc = _Acc()
+    cascade = body.get("behavior") == "DROP_CASCADE"
     for rv in body.get("relations", ()):
         _statement_lock(acc, _rv_name(rv), "TRUNCATE")
+    if cascade:  # the tables referencing them are truncated too
+        pending = list(acc.tables)
+        while pending:
+            for other in _referenced_by(pending.pop()):
+                if other not in acc.tables:
+                    _statement_lock(acc, other, "TRUNCATE")
+                    pending.append(other)
     details.update(
-        cascade=body.get("behavior") == "DROP_CASCADE",
+        cascade=cascade,
         restart_identity=bool(body.get("restart_seqs")),
     )
     return _make(
@@ -1126,6 +1298,8 @@ def _vacuum(text: str, node: str, body: Node, details: dict[str, Any], pg: int) 
     rels = [_rv_name(_unwrap(r)[1].get("relation")) for r in body.get("rels", ())]
     for rel in rels:
         _statement_lock(acc, rel, lock_kind)
+    if not rels:
+        acc.dependents("*", L.STATEMENT_LOCKS[lock_kind][0], via="database")
     details.update(full=full, options=sorted(opts), all_tables=not rels)
     # sql-vacuum.html: "VACUUM cannot be executed inside a transaction block";
     # ANALYZE alone can.
@@ -1160,7 +1334,20 @@ def _reindex(text: str, node: str, body: Node, details: dict[str, Any], pg: int)
         rel = _rv_name(body["relation"])
         details["relation_kind"] = target.lower()
         details["name"] = rel
-        _statement_lock(acc, rel, "REINDEX CONCURRENTLY" if concurrent else "REINDEX")
+        # sql-reindex.html: REINDEX locks out writes of the table (SHARE) and takes
+        # ACCESS EXCLUSIVE on each index it rebuilds, so reads using the index wait;
+        # CONCURRENTLY: SHARE UPDATE EXCLUSIVE on both
+        level, _rewrites, scans = L.STATEMENT_LOCKS[
+            "REINDEX CONCURRENTLY" if concurrent else "REINDEX"
+        ]
+        index_lock = level if concurrent else AE
+        acc.lock(
+            rel,
+            level,
+            scans=scans,
+            index_lock=index_lock,
+            via="index" if target == "INDEX" else None,
+        )
     else:
         details["name"] = body.get("name")
     # sql-reindex.html: REINDEX SCHEMA / DATABASE / SYSTEM and CONCURRENTLY cannot run
@@ -1197,9 +1384,10 @@ def _comment(text: str, node: str, body: Node, details: dict[str, Any], pg: int)
         details["table"] = obj
         _statement_lock(acc, obj, "COMMENT")
     elif objtype in ("OBJECT_TABCONSTRAINT", "OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        # objectaddress.c looks these up under ACCESS SHARE on their table (observed)
         table, _, _name = obj.rpartition(".")
         details["table"] = table
-        _statement_lock(acc, table, "COMMENT")
+        acc.lock(table, LockLevel.ACCESS_SHARE)
     return _make(text, node, "COMMENT", acc, details)
 
 
@@ -1344,7 +1532,49 @@ def _dml(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> 
     for name, sub in _walk(sources) if sources else ():
         if name == "RangeVar":
             acc.lock(_rv_name(sub), LockLevel.ACCESS_SHARE)
+        elif name in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
+            # a data-modifying WITH query writes its table
+            acc.lock(_rv_name(sub.get("relation")), LockLevel.ROW_EXCLUSIVE)
+    for sequence in _sequences_written(body):
+        acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
+    if kind in ("INSERT", "MERGE", "UPDATE"):
+        # new key values are checked against the referenced rows (SELECT … FOR KEY
+        # SHARE: ROW SHARE on the referenced table); UPDATE only when it sets the key
+        assigned = set(details.get("columns") or ())
+        for fk in _foreign_keys(table).values():
+            if kind != "UPDATE" or assigned & set(fk.columns):
+                acc.lock(fk.referenced_table, LockLevel.ROW_SHARE)
+    if kind in ("DELETE", "MERGE"):
+        # deleted keys are looked up in the referencing tables (ROW SHARE), whose rows
+        # ON DELETE CASCADE / SET NULL / SET DEFAULT change (ROW EXCLUSIVE)
+        for other in _referenced_by(table):
+            for fk in _foreign_keys(other).values():
+                if _same_relation(fk.referenced_table, table):
+                    writes = fk.on_delete != "NO ACTION" and fk.on_delete != "RESTRICT"
+                    acc.lock(other, LockLevel.ROW_EXCLUSIVE if writes else LockLevel.ROW_SHARE)
     return _make(text, node, kind, acc, details)
+
+
+def _same_relation(a: str, b: str) -> bool:
+    def bare(name: str) -> str:
+        return name.replace('"', "").lower().removeprefix("public.")
+
+    return bare(a) == bare(b)
+
+
+def _sequences_written(node: Any) -> list[str]:
+    """Sequences ``nextval('s')`` / ``setval('s', …)`` advance (ROW EXCLUSIVE on them)."""
+    found: list[str] = []
+    for name, sub in _walk(node):
+        if name != "FuncCall":
+            continue
+        fname = _strings(sub.get("funcname"))[-1:]
+        if fname and fname[0].lower() in ("nextval", "setval"):
+            args = sub.get("args") or ()
+            value = _const(args[0]) if args else None
+            if isinstance(value, str) and value:
+                found.append(value)
+    return found
 
 
 def _select(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> StatementFacts:
@@ -1363,6 +1593,8 @@ def _select(text: str, node: str, body: Node, details: dict[str, Any], pg: int) 
                         args[1] if len(args) > 1 else None
                     )
             details.setdefault("functions", []).append(fname)
+    for sequence in _sequences_written(body):
+        acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
     if body.get("intoClause"):
         into = _rv_name(_unwrap({"IntoClause": body["intoClause"]})[1].get("rel"))
         details["into"] = into
@@ -1468,8 +1700,15 @@ def _create_table_as(
 
 
 def _view(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> StatementFacts:
-    details.update(view=_rv_name(body.get("view")), replace=bool(body.get("replace")))
-    return _make(text, node, "CREATE VIEW", None, details)
+    view = _rv_name(body.get("view"))
+    details.update(view=view, replace=bool(body.get("replace")))
+    acc = _Acc()
+    if details["replace"]:
+        acc.lock(view, AE)  # replacing an existing view's query (view.c)
+    for name, sub in _walk(body.get("query")):
+        if name == "RangeVar":
+            acc.lock(_rv_name(sub), LockLevel.ACCESS_SHARE)
+    return _make(text, node, "CREATE VIEW", acc, details)
 
 
 def _alter_domain(
@@ -1495,7 +1734,10 @@ def _alter_domain(
     details["checks_all_columns"] = subtype in ("C", "O", "V") and not (
         subtype == "C" and details.get("constraint", {}).get("not_valid")
     )
-    return _make(text, node, "ALTER DOMAIN", None, details, actions=[action])
+    acc = _Acc()
+    if details["checks_all_columns"]:
+        acc.dependents(details["domain"], LockLevel.SHARE)
+    return _make(text, node, "ALTER DOMAIN", acc, details, actions=[action])
 
 
 def _create_domain(
@@ -1557,6 +1799,7 @@ _HANDLERS: dict[str, Any] = {
     "RefreshMatViewStmt": _refresh,
     "RuleStmt": _table_lock_stmt("CREATE RULE", "CREATE RULE"),
     "CreatePolicyStmt": _table_lock_stmt("CREATE POLICY", "CREATE POLICY", "table"),
+    "AlterPolicyStmt": _table_lock_stmt("ALTER POLICY", "CREATE POLICY", "table"),
     "CreateStatsStmt": _create_stats,
     "CreateFunctionStmt": _create_function,
     "CreateTableAsStmt": _create_table_as,
@@ -1567,7 +1810,7 @@ _HANDLERS: dict[str, Any] = {
     "ExplainStmt": _explain,
     "GrantStmt": _grant,
     "CreateSeqStmt": _named("CREATE SEQUENCE", name_key="sequence"),
-    "AlterSeqStmt": _named("ALTER SEQUENCE", name_key="sequence"),
+    "AlterSeqStmt": _table_lock_stmt("ALTER SEQUENCE", "ALTER SEQUENCE", "sequence"),
     "CreateExtensionStmt": _named("CREATE EXTENSION", name_key="extname"),
     "CreateSchemaStmt": _named("CREATE SCHEMA", name_key="schemaname"),
     "CreatedbStmt": _named("CREATE DATABASE", transactional=False, name_key="dbname"),

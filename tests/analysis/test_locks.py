@@ -110,21 +110,27 @@ def test_reloptions_lock(names, lock):
 
 
 @pytest.mark.parametrize(
-    ("name", "volatility"),
+    ("name", "major", "volatility"),
     [
-        ("now", "stable"),
-        ("pg_catalog.now", "stable"),
-        ("STATEMENT_TIMESTAMP", "stable"),
-        ("clock_timestamp", "volatile"),
-        ("random", "volatile"),
-        ("gen_random_uuid", "volatile"),
-        ("public.uuid_generate_v4", "volatile"),
-        ("nextval", "volatile"),
-        ("my_function", "unknown"),
+        ("now", None, "s"),
+        ("pg_catalog.now", 15, "s"),
+        ("STATEMENT_TIMESTAMP", None, "s"),
+        ("clock_timestamp", None, "v"),
+        ("random", 15, "v"),
+        ("gen_random_uuid", None, "v"),
+        ("nextval", None, "v"),
+        ("pi", None, "i"),  # issue 10: DEFAULT (PI()) is immutable, not a rewrite
+        ("lower", 18, "i"),
+        ("uuidv7", 18, "v"),
+        ("uuidv7", 15, "v"),  # unknown on 15: the nearest version that knows it
+        ("public.uuid_generate_v4", None, None),  # user / extension schema: the sandbox's
+        ("my_function", None, None),
     ],
 )
-def test_function_volatility(name, volatility):
-    assert L.function_volatility(name) == volatility
+def test_builtin_volatility_from_pg_proc(name, major, volatility):
+    from dbgov.analysis.schema import builtin_volatility
+
+    assert builtin_volatility(name, major) == volatility
 
 
 def test_strongest():
@@ -144,8 +150,6 @@ def test_alter_table_default_is_access_exclusive_with_documented_exceptions():
         "AT_SetStatistics",
         "AT_SetOptions",
         "AT_ResetOptions",
-        "AT_AlterColumnGenericOptions",
-        "AT_AlterConstraint",
         "AT_ValidateConstraint",
         "AT_ClusterOn",
         "AT_DropCluster",
@@ -157,7 +161,6 @@ def test_alter_table_default_is_access_exclusive_with_documented_exceptions():
         "AT_DisableTrigAll",
         "AT_EnableTrigUser",
         "AT_DisableTrigUser",
-        "AT_GenericOptions",
         "AT_AttachPartition",
         "AT_DetachPartitionFinalize",
         "AT_ReAddStatistics",

@@ -95,13 +95,14 @@ CASES: list[
         {"t": (AE, False, False)},
         True,
     ),
-    # NOT NULL without default: every row is checked (fails on a non-empty table)
+    # NOT NULL without default: fails on a table with rows (fails_if_rows); nothing is
+    # read (the oracle: PostgreSQL errors before reading)
     (
         "ALTER TABLE t ADD COLUMN c int NOT NULL",
         None,
         "ALTER TABLE",
         ("ADD COLUMN",),
-        {"t": (AE, False, True)},
+        {"t": (AE, False, False)},
         True,
     ),
     # serial / identity / stored generated rewrite; virtual generated does not
@@ -176,7 +177,7 @@ CASES: list[
         None,
         "ALTER TABLE",
         ("ALTER COLUMN TYPE",),
-        {"t": (AE, True, False)},
+        {"t": (AE, True, True)},
         True,
     ),
     # foreign keys: SHARE ROW EXCLUSIVE on both tables; scan unless NOT VALID
@@ -288,11 +289,20 @@ CASES: list[
         True,
     ),
     (
-        "ALTER TABLE t SET (parallel_workers = 2, user_catalog_table = true, toast.autovacuum_enabled = false)",
+        "ALTER TABLE t SET (parallel_workers = 2, toast.autovacuum_enabled = false)",
         None,
         "ALTER TABLE",
         ("SET STORAGE PARAMETERS",),
         {"t": (SUE, False, False)},
+        True,
+    ),
+    # issue 10: user_catalog_table takes ACCESS EXCLUSIVE (the oracle observes it)
+    (
+        "ALTER TABLE t SET (parallel_workers = 2, user_catalog_table = true)",
+        None,
+        "ALTER TABLE",
+        ("SET STORAGE PARAMETERS",),
+        {"t": (AE, False, False)},
         True,
     ),
     (
@@ -453,9 +463,9 @@ CASES: list[
         {"i": (SUE, False, False)},
         False,
     ),
-    ("REINDEX INDEX i", None, "REINDEX", (), {"i": (AE, False, True)}, True),
+    ("REINDEX INDEX i", None, "REINDEX", (), {"i": ("SHARE", False, True)}, True),
     ("REINDEX INDEX CONCURRENTLY i", None, "REINDEX", (), {"i": (SUE, False, True)}, False),
-    ("REINDEX TABLE t", None, "REINDEX", (), {"t": (AE, False, True)}, True),
+    ("REINDEX TABLE t", None, "REINDEX", (), {"t": ("SHARE", False, True)}, True),
     ("REINDEX DATABASE d", None, "REINDEX", (), {}, False),
     # table-wide statements
     (
@@ -471,7 +481,7 @@ CASES: list[
     ("VACUUM t", None, "VACUUM", (), {"t": (SUE, False, True)}, False),
     ("VACUUM (FULL) t", None, "VACUUM", ("FULL",), {"t": (AE, True, True)}, False),
     ("VACUUM FULL t", None, "VACUUM", ("FULL",), {"t": (AE, True, True)}, False),
-    ("ANALYZE t", None, "ANALYZE", (), {"t": (SUE, False, True)}, True),
+    ("ANALYZE t", None, "ANALYZE", (), {"t": (SUE, False, False)}, True),
     ("CLUSTER t USING t_pkey", None, "CLUSTER", (), {"t": (AE, True, True)}, True),
     ("CLUSTER", None, "CLUSTER", (), {}, False),
     (
@@ -551,13 +561,20 @@ CASES: list[
     ("ALTER TYPE mood ADD VALUE 'meh'", 12, "ALTER TYPE", ("ADD VALUE",), {}, True),
     ("CREATE DATABASE x", None, "CREATE DATABASE", (), {}, False),
     ("DROP DATABASE x", None, "DROP DATABASE", (), {}, False),
-    ("DROP SCHEMA s CASCADE", None, "DROP SCHEMA", (), {}, True),
+    ("DROP SCHEMA s CASCADE", None, "DROP SCHEMA", (), {"s": (AE, False, False)}, True),
     ("ALTER SYSTEM SET work_mem = '64MB'", None, "ALTER SYSTEM", (), {}, False),
     ("SET CONSTRAINTS ALL IMMEDIATE", None, "SET CONSTRAINTS", (), {}, True),
     ("SET lock_timeout = '2s'", None, "SET", (), {}, True),
     ("CREATE EXTENSION IF NOT EXISTS pg_trgm", None, "CREATE EXTENSION", (), {}, True),
     ("CREATE SEQUENCE s", None, "CREATE SEQUENCE", (), {}, True),
-    ('ALTER SEQUENCE IF EXISTS "t_id_seq" AS bigint', None, "ALTER SEQUENCE", (), {}, True),
+    (
+        'ALTER SEQUENCE IF EXISTS "t_id_seq" AS bigint',
+        None,
+        "ALTER SEQUENCE",
+        (),
+        {"t_id_seq": (SRE, False, False)},
+        True,
+    ),
     ('SAVEPOINT "s1"', None, "SAVEPOINT", (), {}, True),
     (
         "CREATE STATISTICS s ON a, b FROM t",
@@ -833,7 +850,7 @@ def test_django_style_combined_statement_splits():
     )
     alter, set_constraints = split_and_analyse(script)
     assert alter.kind == "ALTER TABLE" and alter.actions == ("ADD COLUMN",)
-    assert _locks(alter) == {"b": (AE, False, True), "a": (SRE, False, False)}
+    assert _locks(alter) == {"b": (AE, False, False), "a": (SRE, False, False)}
     assert alter.details["constraint"]["referenced_table"] == "a"
     assert set_constraints.kind == "SET CONSTRAINTS"
     assert set_constraints.details == {"line": 1, "constraints": ["fk"], "mode": "IMMEDIATE"}

@@ -132,7 +132,7 @@ class DataMigration(Rule):
     id = "data-migration"
     severity = Severity.CARE
     category = "data"
-    summary = "A data migration runs Python on every deploy: review its speed and locks."
+    summary = "A data migration runs Python once, when it is applied: review its speed and locks."
     why = (
         "RunPython code is not visible as SQL: it may update whole tables in one "
         "transaction, holding row locks until the migration commits."
@@ -173,41 +173,68 @@ class AddColumnNotNullWithoutDefault(Rule):
     )
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        # Plain SQL (dbgov lint, RunSQL); AddField is judged by check_operation, which
-        # knows the Django field.
-        if ctx.operation is not None and ctx.operation.type == "AddField":
-            return
+        # Judged on the SQL PostgreSQL runs: Django's one-off default (AddField with
+        # preserve_default=False) is in the ADD COLUMN, so it does not fail; DEFAULT NULL
+        # NOT NULL (db_default=None) does (issue 10, both checked by the oracle).
         for cmd in ctx.facts.details.get("commands", ()):
             col = cmd.get("column") or {}
-            if cmd.get("action") != "ADD COLUMN" or not col.get("not_null"):
-                continue
-            if (
-                col.get("has_default")
-                or col.get("identity")
-                or col.get("serial")
-                or col.get("generated")
-            ):
+            if cmd.get("action") != "ADD COLUMN" or not cmd.get("fails_if_rows"):
                 continue
             table = ctx.facts.tables[0] if ctx.facts.tables else None
+            default = " (its default is NULL)" if col.get("default_null") else ""
             yield Hit(
-                message=f"NOT NULL column {col.get('name')!r} without a default added to "
-                f"existing table {table}: fails on the first row.",
+                message=f"ADD COLUMN {col.get('name')!r} NOT NULL{default} on existing table "
+                f"{table} fails under ACCESS EXCLUSIVE as soon as the table has a row.",
                 table=table,
                 lock=LockLevel.ACCESS_EXCLUSIVE,
             )
 
-    def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
-        details = ctx.operation.details
-        if ctx.operation.type != "AddField" or not details:
-            return
-        if details.get("new_type") and not details.get("null") and not details.get("has_default"):
-            table = next((f.tables[0] for f in ctx.facts() if f.tables), None)
-            yield Hit(
-                message=f"NOT NULL column {details.get('column')!r} without a default added to "
-                f"existing table {table}: fails on the first row.",
-                table=table,
-                lock=LockLevel.ACCESS_EXCLUSIVE,
-            )
+
+@register
+class NotNullDefaultDropped(Rule):
+    needs_actions = frozenset({"DROP DEFAULT"})
+    kinds = frozenset({"ALTER TABLE"})
+    id = "not-null-default-dropped"
+    severity = Severity.CARE
+    category = "breaking"
+    scope = "sql"
+    locking = True
+    summary = "A NOT NULL column is added with a default that is dropped at once."
+    why = (
+        "Django's one-off default (makemigrations asked for one) fills the existing rows "
+        "without a rewrite, then DROP DEFAULT removes it: the release still running does "
+        "not know the column, so its INSERTs omit it and fail with a NOT NULL violation "
+        "until the new release is deployed."
+    )
+    safe_alternative = (
+        "Keep a database default for the running release: `db_default=` on the field (or "
+        "`preserve_default=True`), or add the column nullable first and make it NOT NULL in "
+        "a later release once every writer sets it."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        table = ctx.facts.tables[0] if ctx.facts.tables else None
+        for cmd in ctx.facts.details.get("commands", ()):
+            if cmd.get("action") != "DROP DEFAULT":
+                continue
+            column = cmd.get("column_name")
+            for earlier in ctx.previous_in_transaction:
+                for added in earlier.details.get("commands", ()):
+                    col = added.get("column") or {}
+                    if (
+                        added.get("action") == "ADD COLUMN"
+                        and col.get("name") == column
+                        and col.get("not_null")
+                        and col.get("has_default")
+                        and earlier.tables[:1] == ctx.facts.tables[:1]
+                    ):
+                        yield Hit(
+                            message=f"{table}.{column} is NOT NULL and its default is dropped "
+                            "right after it is added: INSERTs of the running release, which "
+                            "omit the column, fail until the new release is deployed.",
+                            table=table,
+                            lock=LockLevel.ACCESS_EXCLUSIVE,
+                        )
 
 
 @register
@@ -577,7 +604,12 @@ class CascadeDelete(Rule):
         fields: list[tuple[str, object]] = []
         if ctx.operation.type == "CreateModel":
             fields = list(getattr(op, "fields", []))
-        elif ctx.operation.type in ("AddField", "AlterField"):
+        elif ctx.operation.type == "AddField" or (
+            ctx.operation.type == "AlterField"
+            # only when the change introduces CASCADE (issue 10: an AlterField that keeps
+            # an unchanged CASCADE is not a new decision to review)
+            and ctx.operation.details.get("old_on_delete") != "CASCADE"
+        ):
             fields = [(op.name, op.field)]
         model = (
             getattr(op, "name", None)

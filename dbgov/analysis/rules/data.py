@@ -97,12 +97,21 @@ class DataAndSchemaInOneMigration(Rule):
         if not m.atomic:
             return
         data = [o for o in m.operations if _is_data_operation(o)]
-        schema = [o for o in m.operations if _is_schema_operation(o)]
+        # an operation counts once: an AlterField that also UPDATEs is not "data" and
+        # "schema" at the same time (issue 10: "mixes data (AlterField) and schema
+        # changes (AlterField)")
+        schema = [o for o in m.operations if _is_schema_operation(o) and o not in data]
+        data = [o for o in data if o.type in ("RunPython", "RunSQL")]
         if data and schema:
             yield Hit(
-                message=f"{m.label} mixes data ({', '.join(o.type for o in data)}) and schema "
-                f"changes ({', '.join(sorted({o.type for o in schema}))}) in one transaction."
+                message=f"{m.label} runs data changes ({_names(data)}) and schema changes "
+                f"({_names(schema)}) in one transaction: the schema changes' locks are held "
+                "while the data changes run."
             )
+
+
+def _names(operations: list[Any]) -> str:
+    return ", ".join(f"#{o.index} {o.type}" for o in operations)
 
 
 def _model_globals(func: Any) -> list[str]:

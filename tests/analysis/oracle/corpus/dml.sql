@@ -1,0 +1,22 @@
+-- Data changes and reads.
+UPDATE t SET i = i + 1;
+UPDATE t SET i = 0 WHERE id < 10;
+UPDATE t SET i = c2.qty FROM child c2 WHERE c2.t_id = t.id;
+UPDATE events SET payload = 'x' WHERE id = 1;
+DELETE FROM child;
+DELETE FROM child WHERE id < 10;
+DELETE FROM child USING t WHERE child.t_id = t.id AND t.i > 100;
+DELETE FROM t WHERE id = 199;
+INSERT INTO plain (id, a, b) VALUES (1000, 1, 'x');
+INSERT INTO plain (id, a, b) SELECT id + 1000, a, b FROM plain;
+INSERT INTO plain (id, a) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET a = excluded.a;
+INSERT INTO plain (id, a) VALUES (1, 1) ON CONFLICT DO NOTHING;
+INSERT INTO child (t_id, note) VALUES (1, 'x');
+INSERT INTO events (id, at, payload) VALUES (1, '2024-05-01', 'x');
+MERGE INTO plain p USING child c ON p.id = c.id WHEN MATCHED THEN UPDATE SET a = c.qty WHEN NOT MATCHED THEN INSERT (id, a) VALUES (c.id, c.qty);
+SELECT * FROM t;
+SELECT count(*) FROM child JOIN t ON t.id = child.t_id;
+SELECT * FROM t FOR UPDATE;
+SELECT * FROM child FOR SHARE;
+SELECT * FROM t_view;
+WITH moved AS (DELETE FROM child WHERE id < 5 RETURNING *) INSERT INTO plain (id, a) SELECT id + 5000, qty FROM moved;
