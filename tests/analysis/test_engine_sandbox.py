@@ -143,7 +143,10 @@ def _dbgov() -> dict:
 # -- the render cache ----------------------------------------------------------------------
 
 
-def test_the_render_cache_serves_unchanged_migrations_and_sees_edits(scratch_db, temp_shop):
+def test_the_render_cache_serves_unchanged_migrations_and_sees_edits(
+    scratch_db, temp_shop, tmp_path, settings
+):
+    settings.DBGOV = {**_dbgov(), "CACHE_DIR": str(tmp_path / "cache")}
     folder = temp_shop("introspection")
     cold = build_plan(database=scratch_db, run_rules=False)
     assert cold.cache_hits == 0 and cold.sandbox is not None

@@ -129,7 +129,11 @@ def test_nothing_is_left_in_the_sandbox_after_the_attack(attack, private_sandbox
     from dbgov.sandbox.templates import prefix
 
     build_plan(database=attack["alias"])
-    (cluster,) = [c for c in EmbeddedCluster.existing(private_sandbox) if c.is_running()]
+    (cluster,) = [
+        c
+        for c in EmbeddedCluster.existing(private_sandbox)
+        if c.is_running() and c.binaries.major == 15
+    ]
     access = ServerAccess({k: v for k, v in cluster.conninfo().items() if k != "dbname"}, label="t")
     assert [d for d in list_disposables(access, prefix()) if d.pid == os.getpid()] == []
     with cluster.connect() as conn:
