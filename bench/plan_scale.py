@@ -1,19 +1,27 @@
-"""How `dbgov plan --all` scales with the length of the migration history.
+"""How `dbgov plan` scales: the whole history, pending migrations, cold and warm, tiny projects.
 
-Generates a synthetic Django project shaped like a large real one (150 models in 6
-apps, foreign keys and many-to-many relations among them) with N = 200, 400 and 800
-migrations of mixed operations, then times, in the same run and on the same
-PostgreSQL server:
+Generates projects shaped like large real ones (bench/synthetic_project.py: hub models
+referenced by dozens of others, several FKs and M2Ms per model, custom fields) and
+times, in the same run, on the same PostgreSQL server, each side in its own process
+(wall time of the whole process, so start-up counts on both sides; peak RSS printed):
 
-- dbgov:    ``build_plan(selection="all")`` (one pass, shadow database), and
-- baseline: ``call_command("sqlmigrate", app, name)`` for every migration, which is
-            what django-migration-linter does (each call rebuilds the state).
+- ``--all`` at N = 200, 400, 800 migrations: ``dbgov plan --all`` against one
+  ``sqlmigrate`` per migration (what django-migration-linter does).
+  Target: >= 30x at N = 800, linear growth (t(800) / t(400) <= 2.3).
+- pending, on the N = 800 project with the target at 600 (then 790) applied: dbgov
+  *cold* (a new sandbox folder: the embedded cluster is created, the target's schema
+  read, nothing cached) and *warm* (the same again) against ``sqlmigrate`` of the
+  pending migrations. Targets: cold 600+200 >= 10x, cold 790+10 >= 3x, warm within
+  1.5 s of ``manage.py check``.
+- tiny (10 migrations, all pending): dbgov with the sandbox running, and with it
+  starting from nothing, against ``sqlmigrate`` of the 10. Targets: no slower with
+  the sandbox running; within 2 s when it has to start.
 
-Each side runs in its own subprocess; the peak memory printed is that process's
-maximum resident set size. Targets: at N = 800 dbgov is >= 10x faster than the
-baseline, and t(800) / t(400) <= 2.3 (linear growth).
+The target database of the pending cases is brought to its applied state with the SQL
+dbgov rendered for ``--all`` (the statements `migrate` would run) and its
+django_migrations rows: the same schema `migrate` makes, without the hours it takes.
 
-    python bench/plan_scale.py [--sizes 200,400,800] [--models 150] [--skip-baseline]
+    python bench/plan_scale.py [--sizes 200,400,800] [--models 150] [--repeat 3] [--skip-baseline]
 """
 
 from __future__ import annotations
@@ -21,270 +29,159 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
+import statistics
 import subprocess
 import sys
-import textwrap
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = 6
+sys.path.insert(0, str(ROOT / "bench"))
 
-
-# -- generation (runs with minimal settings; writes files with Django's MigrationWriter) ---
-
-
-def generate(target: Path, n_migrations: int, n_models: int, seed: int = 42) -> None:
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(INSTALLED_APPS=[], USE_TZ=True)
-        django.setup()
-    from django.db import migrations, models
-    from django.db.migrations.writer import MigrationWriter
-
-    rng = random.Random(seed)
-    if target.exists():
-        shutil.rmtree(target)
-    pkg = target / "benchproj"
-    apps = [f"app{i}" for i in range(APPS)]
-    for app in apps:
-        (pkg / app / "migrations").mkdir(parents=True)
-        (pkg / app / "__init__.py").write_text("")
-        (pkg / app / "migrations" / "__init__.py").write_text("")
-    (pkg / "__init__.py").write_text("")
-
-    # model key -> {"fields": {name: kind}, "indexes": [names]}
-    model_state: dict[tuple[str, str], dict] = {}
-    last: dict[str, str] = {}
-    counters = {app: 0 for app in apps}
-    previous: tuple[str, str] | None = None
-    creation_migrations = max(1, n_models // 3)
-    model_names = [(apps[i % APPS], f"Model{i}") for i in range(n_models)]
-    created = 0
-    uid = 0
-
-    def fk_target(exclude: tuple[str, str] | None = None) -> tuple[str, str] | None:
-        choices = [k for k in model_state if k != exclude]
-        return rng.choice(choices) if choices else None
-
-    for number in range(n_migrations):
-        ops: list = []
-        if created < n_models and number < creation_migrations:
-            app = model_names[created][0]
-            for _ in range(3):
-                if created >= n_models:
-                    break
-                m_app, name = model_names[created]
-                if m_app != app:
-                    break
-                fields = [
-                    ("id", models.BigAutoField(primary_key=True, serialize=False)),
-                    ("name", models.CharField(max_length=100)),
-                    ("value", models.IntegerField(default=0)),
-                    ("created_at", models.DateTimeField(auto_now_add=True)),
-                ]
-                kinds = {"name": "char", "value": "int", "created_at": "dt"}
-                for j in range(rng.choice([0, 1, 2, 2, 3])):
-                    t = fk_target()
-                    if t:
-                        fields.append(
-                            (
-                                f"ref{j}",
-                                models.ForeignKey(
-                                    f"{t[0]}.{t[1]}",
-                                    on_delete=models.CASCADE,
-                                    null=True,
-                                    related_name="+",
-                                ),
-                            )
-                        )
-                        kinds[f"ref{j}"] = "fk"
-                if rng.random() < 0.3:
-                    t = fk_target()
-                    if t:
-                        fields.append(
-                            ("tags", models.ManyToManyField(f"{t[0]}.{t[1]}", related_name="+"))
-                        )
-                        kinds["tags"] = "m2m"
-                ops.append(migrations.CreateModel(name=name, fields=fields))
-                model_state[(app, name.lower())] = {"name": name, "fields": kinds, "indexes": []}
-                created += 1
-        else:
-            key = rng.choice(list(model_state))
-            app = key[0]
-            info = model_state[key]
-            for _ in range(rng.choice([1, 2, 3])):
-                uid += 1
-                roll = rng.random()
-                plain = [
-                    f
-                    for f, k in info["fields"].items()
-                    if k in ("char", "int") and f not in ("name", "value")
-                ]
-                if roll < 0.25 or not plain:
-                    fname = f"f{uid}"
-                    if rng.random() < 0.5:
-                        ops.append(
-                            migrations.AddField(key[1], fname, models.IntegerField(null=True))
-                        )
-                        info["fields"][fname] = "int"
-                    else:
-                        ops.append(
-                            migrations.AddField(
-                                key[1], fname, models.CharField(max_length=50, null=True)
-                            )
-                        )
-                        info["fields"][fname] = "char"
-                elif roll < 0.40:
-                    t = fk_target(key)
-                    if t:
-                        fname = f"link{uid}"
-                        ops.append(
-                            migrations.AddField(
-                                key[1],
-                                fname,
-                                models.ForeignKey(
-                                    f"{t[0]}.{t[1]}",
-                                    on_delete=models.SET_NULL,
-                                    null=True,
-                                    related_name="+",
-                                ),
-                            )
-                        )
-                        info["fields"][fname] = "fk"
-                elif roll < 0.55:
-                    f = rng.choice(plain)
-                    field = (
-                        models.CharField(max_length=rng.choice([80, 120, 200]), null=True)
-                        if info["fields"][f] == "char"
-                        else models.BigIntegerField(null=True)
-                    )
-                    ops.append(migrations.AlterField(key[1], f, field))
-                elif roll < 0.70:
-                    f = rng.choice(plain)
-                    iname = f"i{uid}_{key[1]}"[:30]
-                    ops.append(migrations.AddIndex(key[1], models.Index(fields=[f], name=iname)))
-                    info["indexes"].append((iname, f))
-                elif roll < 0.78 and info["indexes"]:
-                    iname, _ = info["indexes"].pop()
-                    ops.append(migrations.RemoveIndex(key[1], iname))
-                elif roll < 0.88:
-                    f = rng.choice(plain)
-                    if any(f == idx_field for _, idx_field in info["indexes"]):
-                        continue
-                    new = f"r{uid}"
-                    ops.append(migrations.RenameField(key[1], f, new))
-                    info["fields"][new] = info["fields"].pop(f)
-                else:
-                    f = rng.choice(plain)
-                    if any(f == idx_field for _, idx_field in info["indexes"]):
-                        continue
-                    ops.append(migrations.RemoveField(key[1], f))
-                    del info["fields"][f]
-            if not ops:
-                fname = f"f{uid}"
-                ops.append(migrations.AddField(key[1], fname, models.IntegerField(null=True)))
-                info["fields"][fname] = "int"
-        counters[app] += 1
-        name = f"{counters[app]:04d}_step{number}"
-        deps = []
-        if app in last:
-            deps.append((app, last[app]))
-        if previous and previous[0] != app:
-            deps.append(previous)
-        migration = migrations.Migration(name, app)
-        migration.dependencies = deps
-        migration.operations = ops
-        migration.initial = app not in last
-        writer = MigrationWriter(migration, include_header=False)
-        (pkg / app / "migrations" / f"{name}.py").write_text(
-            writer.as_string().replace(
-                "class Migration(migrations.Migration):\n",
-                f'class Migration(migrations.Migration):\n    dbgov_task = "T-{number + 1:03d}"\n',
-                1,
-            )
-        )
-        last[app] = name
-        previous = (app, name)
-
-    (pkg / "settings.py").write_text(
-        textwrap.dedent(
-            f"""
-            import os
-            import dj_database_url
-            SECRET_KEY = "bench"
-            USE_TZ = True
-            INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "pgtrigger", "dbgov",
-                              {", ".join(repr("benchproj." + a) for a in apps)}]
-            DATABASES = {{"default": dj_database_url.parse(os.environ["BENCH_DATABASE_URL"])}}
-            DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-            BASE_DIR = {str(target)!r}
-            """
-        )
-    )
-
-
-# -- timed runs (each in a fresh subprocess) ------------------------------------------------
+from synthetic_project import generate  # noqa: E402
 
 RUNNER = r"""
 import io, json, os, resource, sys, time
+started = time.perf_counter()
 import django
 django.setup()
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 mode = sys.argv[1]
-start = time.perf_counter()
-failures = 0
-if mode == "dbgov":
+out = {}
+if mode == "all":
     from dbgov.analysis.engine import build_plan
-    plan = build_plan(selection="all", run_rules=os.environ.get("BENCH_RULES", "1") == "1")
-    count = len(plan.migrations)
-    errors = sum(1 for m in plan.migrations for o in m.operations if o.error)
-else:
+    plan = build_plan(selection="all")
+    out = {"migrations": len(plan.migrations), "cache_hits": plan.cache_hits,
+           "errors": sum(1 for m in plan.migrations for o in m.operations if o.error)}
+    if plan.render_stats is not None:
+        out["stats"] = vars(plan.render_stats)
+elif mode == "pending":
+    from dbgov.analysis.engine import build_plan
+    plan = build_plan()
+    out = {"migrations": len(plan.migrations), "cache_hits": plan.cache_hits,
+           "errors": sum(1 for m in plan.migrations for o in m.operations if o.error)}
+    if plan.render_stats is not None:
+        out["stats"] = vars(plan.render_stats)
+elif mode in ("sqlmigrate-all", "sqlmigrate-pending"):
     executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
-    count = 0
-    for migration, _ in plan:
+    leaves = executor.loader.graph.leaf_nodes()
+    todo = [m for m, _ in executor.migration_plan(leaves, clean_start=mode == "sqlmigrate-all")]
+    failures = 0
+    for migration in todo:
         try:
             call_command("sqlmigrate", migration.app_label, migration.name, stdout=io.StringIO())
         except Exception:
             failures += 1
-        count += 1
-    errors = failures
-elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "migrations": count, "errors": errors,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    out = {"migrations": len(todo), "errors": failures}
+elif mode == "check":
+    call_command("check", stdout=io.StringIO())
+elif mode == "apply-sql":
+    # Bring the target to "the first K migrations applied" with dbgov's rendered SQL.
+    from dbgov.analysis.engine import build_plan
+    from django.db.migrations.recorder import MigrationRecorder
+    k = int(sys.argv[2])
+    plan = build_plan(selection="all", run_rules=False)
+    recorder = MigrationRecorder(connection)
+    recorder.ensure_schema()
+    with connection.cursor() as cursor:
+        for migration in plan.migrations[:k]:
+            for _, statement in migration.statements_in_order():
+                if not statement.failed:
+                    cursor.execute(statement.sql)
+            recorder.record_applied(migration.app_label, migration.name)
+    out = {"applied": k, "pending": len(plan.migrations) - k}
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["inner_s"] = time.perf_counter() - started
+print(json.dumps(out))
 """
 
 
-def run(target: Path, mode: str, database_url: str) -> dict:
+def run(project: Path, mode: str, url: str, *extra: str, sandbox: Path, cache: Path) -> dict:
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="benchproj.settings",
-        BENCH_DATABASE_URL=database_url,
-        PYTHONPATH=os.pathsep.join([str(target), str(ROOT)]),
+        BENCH_DATABASE_URL=url,
+        BENCH_SANDBOX_DIR=str(sandbox),
+        BENCH_CACHE_DIR=str(cache),
+        PYTHONPATH=os.pathsep.join([str(project), str(ROOT)]),
     )
+    started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", RUNNER, mode], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", RUNNER, mode, *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=project,
     )
+    wall = time.perf_counter() - started
     if out.returncode != 0:
-        raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{mode} run failed:\n{out.stderr[-4000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["seconds"] = wall
+    return result
 
 
-def ensure_database(url: str) -> None:
+def best(results: list[dict]) -> dict:
+    """The median run (by wall time), with the min and max seen."""
+    ordered = sorted(results, key=lambda r: r["seconds"])
+    median = dict(ordered[len(ordered) // 2])
+    median["min_s"], median["max_s"] = ordered[0]["seconds"], ordered[-1]["seconds"]
+    median["median_s"] = statistics.median(r["seconds"] for r in results)
+    return median
+
+
+def recreate_database(url: str) -> None:
     import psycopg
 
     name = url.rsplit("/", 1)[1]
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stop_sandbox(folder: Path) -> None:
+    """Stop the embedded clusters a benchmark made under ``folder`` and delete them."""
+    from dbgov.sandbox.cluster import EmbeddedCluster
+
+    for cluster in EmbeddedCluster.existing(folder):
+        cluster.stop(remove=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_folder(prefix: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    return folder
+
+
+def line(label: str, ours: dict, base: dict | None, target: str) -> str:
+    ratio = f"{base['median_s'] / ours['median_s']:.1f}x" if base else "-"
+    base_s = f"{base['median_s']:.2f}" if base else "-"
+    base_mb = f"{base['peak_mb']:.0f}" if base else "-"
+    return (
+        f"{label:<34} {ours['median_s']:>8.2f} {ours['min_s']:>7.2f} {ours['peak_mb']:>7.0f} "
+        f"{base_s:>9} {base_mb:>7} {ratio:>8}   {target}"
+    )
+
+
+HEADER = (
+    f"{'case':<34} {'dbgov s':>8} {'min s':>7} {'MB':>7} {'base s':>9} {'base MB':>7} "
+    f"{'ratio':>8}   target"
+)
 
 
 def main() -> None:
@@ -293,41 +190,173 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="200,400,800")
     parser.add_argument("--models", type=int, default=150)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--cases", default="all,pending,tiny")
     args = parser.parse_args()
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dbgov_demo").rsplit(
-        "/", 1
-    )[0]
-    url = f"{base}/dbgov_bench_plan"
-    ensure_database(url)
+    base_url = os.environ.get(
+        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dbgov_demo"
+    ).rsplit("/", 1)[0]
+    url = f"{base_url}/dbgov_bench_plan_{os.getpid()}"
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = {}
-    print(
-        f"{'N':>5} {'dbgov s':>9} {'dbgov MB':>9} {'sqlmigrate s':>13} {'base MB':>8} {'speed-up':>9}"
-    )
-    for n in sizes:
-        target = ROOT / "bench" / f"_generated_{n}"
-        generate(target, n, args.models)
-        ours = run(target, "dbgov", url)
-        base_res = None if args.skip_baseline else run(target, "baseline", url)
-        results[n] = (ours, base_res)
-        speed = f"{base_res['seconds'] / ours['seconds']:.1f}x" if base_res else "-"
-        print(
-            f"{n:>5} {ours['seconds']:>9.2f} {ours['peak_mb']:>9.0f} "
-            f"{(base_res or {}).get('seconds', float('nan')):>13.2f} {(base_res or {}).get('peak_mb', float('nan')):>8.0f} {speed:>9}"
-            + (
-                f"   (dbgov render errors: {ours['errors']}, baseline failures: {base_res['errors']})"
-                if base_res
-                else f"   (dbgov render errors: {ours['errors']})"
+    cases = set(args.cases.split(","))
+    workdir = new_folder("dbgov-bench-plan-")
+    sandbox = new_folder("dbgov-bench-sbx-")
+    print(HEADER)
+    results: dict[str, tuple[dict, dict | None]] = {}
+    try:
+        if "all" in cases:
+            for n in sizes:
+                project = workdir / f"p{n}"
+                generate(project, n, args.models)
+                recreate_database(url)
+                # The sandbox runs; each repetition starts with an empty render cache.
+                run(project, "check", url, sandbox=sandbox, cache=workdir / "c0")
+                ours = best(
+                    [
+                        run(
+                            project, "all", url, sandbox=sandbox, cache=new_folder("dbgov-bench-c-")
+                        )
+                        for _ in range(args.repeat)
+                    ]
+                )
+                base = None
+                if not args.skip_baseline:
+                    base = best(
+                        [run(project, "sqlmigrate-all", url, sandbox=sandbox, cache=workdir / "c0")]
+                    )
+                results[f"all{n}"] = (ours, base)
+                print(
+                    line(f"--all N={n} ({ours['migrations']} migr.)", ours, base, ">= 30x at 800")
+                )
+                print(f"{'':<34} render errors {ours['errors']}, stats {ours.get('stats')}")
+            if 400 in sizes and 800 in sizes:
+                growth = results["all800"][0]["median_s"] / results["all400"][0]["median_s"]
+                print(f"growth t(800)/t(400) = {growth:.2f} (target <= 2.3)")
+        if "pending" in cases:
+            n = max(sizes)
+            project = workdir / f"p{n}"
+            if not project.exists():
+                generate(project, n, args.models)
+            check = best(
+                [
+                    run(project, "check", url, sandbox=sandbox, cache=workdir / "c0")
+                    for _ in range(args.repeat)
+                ]
             )
-        )
-        shutil.rmtree(target, ignore_errors=True)
-    if 400 in results and 800 in results:
-        growth = results[800][0]["seconds"] / results[400][0]["seconds"]
-        print(f"growth t(800)/t(400) = {growth:.2f} (target <= 2.3)")
-    if 800 in results and results[800][1]:
-        ratio = results[800][1]["seconds"] / results[800][0]["seconds"]
-        print(f"speed-up at N=800 = {ratio:.1f}x (target >= 10x)")
+            print(line("manage.py check (start-up)", check, None, ""))
+            for applied in (n - 200, n - 10):
+                recreate_database(url)
+                setup = run(
+                    project,
+                    "apply-sql",
+                    url,
+                    str(applied + 0),
+                    sandbox=sandbox,
+                    cache=workdir / "c0",
+                )
+                # apply-sql counts contrib and dbgov migrations too: report what is pending.
+                cold_runs, warm_runs = [], []
+                for _ in range(args.repeat):
+                    fresh_sandbox, fresh_cache = (
+                        new_folder("dbgov-bench-sbx-"),
+                        new_folder("dbgov-bench-c-"),
+                    )
+                    try:
+                        cold_runs.append(
+                            run(project, "pending", url, sandbox=fresh_sandbox, cache=fresh_cache)
+                        )
+                        warm_runs.append(
+                            run(project, "pending", url, sandbox=fresh_sandbox, cache=fresh_cache)
+                        )
+                    finally:
+                        stop_sandbox(fresh_sandbox)
+                        shutil.rmtree(fresh_cache, ignore_errors=True)
+                cold, warm = best(cold_runs), best(warm_runs)
+                base = None
+                if not args.skip_baseline:
+                    base = best(
+                        [
+                            run(
+                                project,
+                                "sqlmigrate-pending",
+                                url,
+                                sandbox=sandbox,
+                                cache=workdir / "c0",
+                            )
+                        ]
+                    )
+                label = f"{setup['applied']}+{setup['pending']}"
+                target = ">= 10x" if setup["pending"] >= 100 else ">= 3x"
+                print(line(f"pending {label} cold", cold, base, target))
+                print(f"{'':<34} render errors {cold['errors']}, stats {cold.get('stats')}")
+                print(
+                    line(f"pending {label} warm", warm, None, "")
+                    + f"  (warm - check = {warm['median_s'] - check['median_s']:+.2f} s; target <= 1.5)"
+                )
+        if "tiny" in cases:
+            project = workdir / "tiny"
+            generate(project, 10, 6, apps=["core", "shop"])
+            recreate_database(url)
+            run(project, "apply-sql", url, "0", sandbox=sandbox, cache=workdir / "c0")
+            base = None
+            if not args.skip_baseline:
+                base = best(
+                    [
+                        run(
+                            project,
+                            "sqlmigrate-pending",
+                            url,
+                            sandbox=sandbox,
+                            cache=workdir / "c0",
+                        )
+                        for _ in range(args.repeat)
+                    ]
+                )
+            running = best(
+                [
+                    run(
+                        project, "pending", url, sandbox=sandbox, cache=new_folder("dbgov-bench-c-")
+                    )
+                    for _ in range(args.repeat)
+                ]
+            )
+            starting_runs = []
+            for _ in range(args.repeat):
+                fresh = new_folder("dbgov-bench-sbx-")
+                try:
+                    starting_runs.append(
+                        run(
+                            project,
+                            "pending",
+                            url,
+                            sandbox=fresh,
+                            cache=new_folder("dbgov-bench-c-"),
+                        )
+                    )
+                finally:
+                    stop_sandbox(fresh)
+            starting = best(starting_runs)
+            print(
+                line(
+                    f"tiny ({running['migrations']} pending), sandbox running",
+                    running,
+                    base,
+                    ">= 1.0x",
+                )
+            )
+            extra = (
+                f"  (+{starting['median_s'] - base['median_s']:.2f} s; target <= 2 s)"
+                if base
+                else ""
+            )
+            print(line("tiny, sandbox starting", starting, base, "") + extra)
+    finally:
+        stop_sandbox(sandbox)
+        drop_database(url)
+        shutil.rmtree(workdir, ignore_errors=True)
+        for folder in Path(tempfile.gettempdir()).glob("dbgov-bench-c-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

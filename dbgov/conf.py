@@ -76,8 +76,6 @@ DEFAULTS: dict[str, Any] = {
     # default (WAL_LOG), or "FILE_COPY" (copies files after a checkpoint; often faster
     # for big templates, see bench/rehearsal.py).
     "COPY_STRATEGY": None,
-    # The reaper drops any copy older than this, whatever its run says.
-    "COPY_MAX_AGE_S": 3_600,
     # ANALYZE the copy before the "before" EXPLAINs (staging statistics may be stale).
     "ANALYZE_COPY": True,
     # EXPLAIN each query this many times before measuring (warm cache), then this many

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import hashlib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings

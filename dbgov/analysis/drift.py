@@ -57,11 +57,15 @@ def _columns(expected: Table, actual: Table) -> Iterable[_Diff]:
     have = {c.name: c for c in actual.columns}
     for col in sorted(want.keys() - have.keys()):
         yield _Diff(
-            Severity.CARE, name, f"column {name}.{col} is missing on the target (the migrations create it)"
+            Severity.CARE,
+            name,
+            f"column {name}.{col} is missing on the target (the migrations create it)",
         )
     for col in sorted(have.keys() - want.keys()):
         yield _Diff(
-            Severity.WARNING, name, f"column {name}.{col} exists on the target but no migration creates it"
+            Severity.WARNING,
+            name,
+            f"column {name}.{col} exists on the target but no migration creates it",
         )
     for col in sorted(want.keys() & have.keys()):
         yield from _column(name, want[col], have[col])
@@ -79,7 +83,9 @@ def _column(table: str, want: Column, have: Column) -> Iterable[_Diff]:
         state = "NOT NULL" if have.not_null else "nullable"
         wanted = "NOT NULL" if want.not_null else "nullable"
         yield _Diff(
-            Severity.CARE, table, f"column {where} is {state} on the target, the migrations make it {wanted}"
+            Severity.CARE,
+            table,
+            f"column {where} is {state} on the target, the migrations make it {wanted}",
         )
     if (want.default or None) != (have.default or None):
         yield _Diff(
@@ -177,18 +183,30 @@ def compare(
     for name in sorted(want_tables.keys() - have_tables.keys()):
         kind = _kind(want_tables[name])
         diffs.append(
-            _Diff(Severity.CARE, name, f"{kind} {name} is missing on the target (the migrations create it)")
+            _Diff(
+                Severity.CARE,
+                name,
+                f"{kind} {name} is missing on the target (the migrations create it)",
+            )
         )
     for name in sorted(have_tables.keys() - want_tables.keys()):
         kind = _kind(have_tables[name])
         diffs.append(
-            _Diff(Severity.WARNING, name, f"{kind} {name} exists on the target but no migration creates it")
+            _Diff(
+                Severity.WARNING,
+                name,
+                f"{kind} {name} exists on the target but no migration creates it",
+            )
         )
     for name in sorted(want_tables.keys() & have_tables.keys()):
         diffs.extend(_columns(want_tables[name], have_tables[name]))
         w, h = want_tables[name].definition, have_tables[name].definition
         if w != h:
-            diffs.append(_Diff(Severity.CARE, name, f"view {name}: its definition differs from the migrations'"))
+            diffs.append(
+                _Diff(
+                    Severity.CARE, name, f"view {name}: its definition differs from the migrations'"
+                )
+            )
     shared = want_tables.keys() & have_tables.keys()
 
     def keyed(objs: Iterable[Index | Constraint]) -> dict[tuple[str, str], Index | Constraint]:
@@ -207,11 +225,19 @@ def compare(
         diffs.append(_Diff(Severity.WARNING, None, f"{key[0]} {key[1]} is missing on the target"))
     for key in sorted(have_objects.keys() - want_objects.keys()):
         diffs.append(
-            _Diff(Severity.WARNING, None, f"{key[0]} {key[1]} exists on the target but no migration creates it")
+            _Diff(
+                Severity.WARNING,
+                None,
+                f"{key[0]} {key[1]} exists on the target but no migration creates it",
+            )
         )
     for key in sorted(want_objects.keys() & have_objects.keys()):
         if want_objects[key].definition != have_objects[key].definition:
             diffs.append(
-                _Diff(Severity.WARNING, None, f"{key[0]} {key[1]} differs from what the migrations make")
+                _Diff(
+                    Severity.WARNING,
+                    None,
+                    f"{key[0]} {key[1]} differs from what the migrations make",
+                )
             )
     return [_finding(d, cap) for d in diffs]

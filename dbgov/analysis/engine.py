@@ -89,8 +89,12 @@ def _read_target(alias: str, *, schema: bool) -> TargetFacts:
         return TargetFacts(version)
     access = ServerAccess.from_alias(alias)
     try:
-        with access.connect(connection.settings_dict["NAME"], application_name="dbgov catalog read") as conn:
-            snapshot = read_snapshot(conn, lock_timeout_ms=int(dbgov_settings.TARGET_LOCK_TIMEOUT_MS))
+        with access.connect(
+            connection.settings_dict["NAME"], application_name="dbgov catalog read"
+        ) as conn:
+            snapshot = read_snapshot(
+                conn, lock_timeout_ms=int(dbgov_settings.TARGET_LOCK_TIMEOUT_MS)
+            )
     except SandboxError as exc:
         raise AnalysisError(str(exc)) from exc
     except DatabaseError as exc:  # pragma: no cover - psycopg errors are not Django's
@@ -157,8 +161,14 @@ def build_plan(
     executor.loader = loader
     chosen = select(executor, kind=selection, targets=targets or [], task=task, since=since)
 
+    in_transaction = connection.in_atomic_block
+    if chosen.start == "schema" and in_transaction:
+        # The caller holds a transaction on the target: another session (the catalog
+        # read, pg_dump) would see the committed schema, not this one, and may wait on
+        # the caller's own locks. Start from what the applied migrations make instead.
+        chosen.start = "history"
     if reads_target:
-        target = _read_target(database, schema=True)
+        target = _read_target(database, schema=not in_transaction)
     else:
         try:
             target = _read_target(database, schema=False)
@@ -170,6 +180,11 @@ def build_plan(
         selection="task" if task else chosen.kind,
         task=task,
     )
+    if reads_target and in_transaction:
+        plan.notes.append(
+            f"database {database!r} is inside a transaction here: the sandbox starts from "
+            "what its applied migrations make, not from its schema as other sessions see it"
+        )
     cache = RenderCache.from_settings(enabled=use_cache)
     env = environment_key(
         loader.disk_migrations.values(),
@@ -179,9 +194,7 @@ def build_plan(
     )
     start_key = _start_key(env, chosen, target)
     reports = [
-        describe_migration(
-            m, selected=(m.app_label, m.name) in chosen.selected, applied=False
-        )
+        describe_migration(m, selected=(m.app_label, m.name) in chosen.selected, applied=False)
         for m in chosen.to_render
     ]
     keys = _chain_keys(start_key, chosen.to_render, reports)
@@ -214,7 +227,20 @@ def build_plan(
         from .facts import attach_facts
         from .rules import evaluate
 
-        created_by = attach_facts(plan, single_deploy=single_deploy)
+        schema = None
+        if target.snapshot is not None:
+            from django.conf import settings
+
+            from .snapshot_schema import schema_from_snapshot
+
+            # What the SQL alone cannot say (a column's type, a user function's
+            # volatility, which constraints are foreign keys) comes from the target.
+            schema = schema_from_snapshot(
+                target.snapshot,
+                major=target.version // 10000 if target.version else None,
+                timezone_utc=bool(settings.USE_TZ) or None,
+            )
+        created_by = attach_facts(plan, single_deploy=single_deploy, schema=schema)
         plan.findings.extend(
             evaluate(
                 plan,
@@ -247,7 +273,9 @@ def _chain_keys(
     return keys
 
 
-def _open_server(target: TargetFacts, database: str, plan: Plan, progress: Progress) -> SandboxServer:
+def _open_server(
+    target: TargetFacts, database: str, plan: Plan, progress: Progress
+) -> SandboxServer:
     major = target.version // 10000 if target.version else None
     try:
         server = open_sandbox_server(database, major)

@@ -202,9 +202,7 @@ class Renderer:
                 if owner is not None and error and not owner.error:
                     owner.error = f"deferred SQL failed: {error}"
 
-    def _record(
-        self, editor: Any, before: int, entry: Operation | None, *, deferred: bool
-    ) -> None:
+    def _record(self, editor: Any, before: int, entry: Operation | None, *, deferred: bool) -> None:
         for index in range(before, len(editor.collected_sql)):
             failed = editor.failures.get(index)
             statement = Statement(

@@ -126,7 +126,14 @@ def environment_key(
         if not Path(inspect.getfile(cls)).resolve().is_relative_to(django_dir)
     )
     return sha(
-        FORMAT, __version__, django.__version__, alias, backend, target_version, *_routers(), *fields
+        FORMAT,
+        __version__,
+        django.__version__,
+        alias,
+        backend,
+        target_version,
+        *_routers(),
+        *fields,
     )
 
 

@@ -343,7 +343,9 @@ def render_text(plan: Plan, style: Any = None, *, show_sql: bool = True) -> str:
                 out.extend(_finding_lines(style, f))
         deferred = [(o, s) for o, s in m.statements_in_order() if s.deferred]
         if show_sql and deferred:
-            out.append("  " + style.NOTICE("at the end of the migration (deferred SQL, in this order):"))
+            out.append(
+                "  " + style.NOTICE("at the end of the migration (deferred SQL, in this order):")
+            )
             for o, s in deferred:
                 out.extend(_statement_lines(style, s, owner=o.index))
     counts = summary(plan)

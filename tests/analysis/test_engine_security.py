@@ -110,7 +110,9 @@ def test_check_and_plan_commands_leave_the_server_as_it_was(attack):
         call_command("dbgov", "plan", "--database", alias, "--format", "json", stdout=out)
     assert exit_info.value.code == 1
     doc = json.loads(out.getvalue())
-    statements = [s["sql"] for m in doc["migrations"] for o in m["operations"] for s in o["statements"]]
+    statements = [
+        s["sql"] for m in doc["migrations"] for o in m["operations"] for s in o["statements"]
+    ]
     assert any("SUPERUSER" in s for s in statements)
     assert all(
         s["failed"] for m in doc["migrations"] for o in m["operations"][:4] for s in o["statements"]

@@ -82,9 +82,7 @@ def captured_migrate(alias: str) -> Iterator[dict[str, list[str]]]:
 
 
 def planned(plan: Plan) -> dict[str, list[str]]:
-    return {
-        m.label: [_normal(s.sql) for _, s in m.statements_in_order()] for m in plan.migrations
-    }
+    return {m.label: [_normal(s.sql) for _, s in m.statements_in_order()] for m in plan.migrations}
 
 
 def assert_plan_is_what_migrate_runs(alias: str, app: str = "shop") -> None:

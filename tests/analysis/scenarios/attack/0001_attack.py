@@ -22,5 +22,7 @@ class Migration(migrations.Migration):
         migrations.RunSQL(f"COPY (SELECT 1) TO PROGRAM 'touch {MARKER}'", migrations.RunSQL.noop),
         migrations.RunSQL(f'DROP DATABASE "{VICTIM}"', migrations.RunSQL.noop),
         migrations.RunSQL(f'DROP DATABASE "{TARGET}" WITH (FORCE)', migrations.RunSQL.noop),
-        migrations.RunSQL("CREATE TABLE shop_after_attack (id bigint)", "DROP TABLE shop_after_attack"),
+        migrations.RunSQL(
+            "CREATE TABLE shop_after_attack (id bigint)", "DROP TABLE shop_after_attack"
+        ),
     ]

@@ -33,6 +33,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="shelf",
             name="favourite",
-            field=models.ForeignKey(null=True, on_delete=models.SET_NULL, to="shop.book", related_name="+"),
+            field=models.ForeignKey(
+                null=True, on_delete=models.SET_NULL, to="shop.book", related_name="+"
+            ),
         ),
     ]
