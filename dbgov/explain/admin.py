@@ -29,7 +29,8 @@ from django.utils.safestring import mark_safe
 
 from dbgov.models import ExplainRun, MigrationRehearsal, QueryPattern, QueryPlan, Task
 
-from .explain import format_ms, plan_rows
+from .explain import format_ms
+from .plantree import plan_tree
 
 __all__ = ["ExplainRunAdmin", "QueryPatternAdmin"]
 
@@ -37,7 +38,7 @@ __all__ = ["ExplainRunAdmin", "QueryPatternAdmin"]
 def _plan_context(plan: QueryPlan | None) -> dict[str, Any] | None:
     if plan is None:
         return None
-    return {"plan": plan, "rows": plan_rows(plan.plan) if plan.plan else []}
+    return {"plan": plan, "tree": plan_tree(plan.plan)}
 
 
 def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
