@@ -193,7 +193,7 @@ def _inclusive_ms(node: dict[str, Any]) -> float | None:
     t = _num(node, "Actual Total Time")
     if t is None:
         return None
-    return t * int(node.get("Actual Loops") or 0 or 1)
+    return t * int(node.get("Actual Loops") or 1)
 
 
 def _blocks(node: dict[str, Any]) -> int:

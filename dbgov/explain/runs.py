@@ -24,6 +24,7 @@ from django.utils import timezone
 from dbgov.conf import dbgov_settings
 from dbgov.models import ExplainRun, MigrationRehearsal, QueryPlan, Task
 
+from .compare import compare
 from .copy import (
     CopyError,
     StagingBusy,
@@ -35,7 +36,6 @@ from .copy import (
     list_copies,
     register_copy_alias,
 )
-from .compare import compare
 from .explain import ExplainResult, run_explain
 from .patterns import Query, all_patterns
 from .rehearse import Rehearsal, migration_tables, pending_plan, relevant_patterns, task_of

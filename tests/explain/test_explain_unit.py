@@ -9,11 +9,11 @@ import pytest
 from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 
-from dbgov.explain.copy import NotStaging, ensure_staging, is_copy_alias, parse_copy_name
 from dbgov.explain.compare import compare
+from dbgov.explain.copy import NotStaging, ensure_staging, is_copy_alias, parse_copy_name
 from dbgov.explain.explain import parse_explain, run_explain
-from dbgov.explain.plantree import plan_tree
 from dbgov.explain.patterns import Query, all_patterns, code_patterns, sql_tables
+from dbgov.explain.plantree import plan_tree
 from dbgov.explain.rehearse import migration_tables, pending_plan, relevant_patterns
 
 FIXTURES = Path(__file__).parent / "fixtures"
