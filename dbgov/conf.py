@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},
     "DBA_GROUP": "DBA",
+    # Developers see their own tasks, plans, findings and runs (dbgov roles).
+    "DEVELOPER_GROUP": "Developers",
     # Rehearsal ------------------------------------------------------------
     "STAGING_DATABASE": "staging",
     "COPY_PREFIX": "dbgov_copy_",

@@ -405,6 +405,13 @@ def _statement_doc(s: am.Statement) -> dict[str, Any]:
         "deferred": s.deferred,
         "new_table": s.new_table,
         "parse_error": facts.parse_error if facts else None,
+        # Per table (the review page shows each): which lock, rewrite, scan.
+        "locks": [
+            {"table": t.table, "lock": str(t.lock), "rewrites": t.rewrites, "scans": t.scans}
+            for t in (facts.locks if facts else ())
+        ],
+        # False for statements PostgreSQL refuses inside a transaction block.
+        "transactional": bool(facts.transactional) if facts else True,
     }
 
 
@@ -660,6 +667,9 @@ def is_owner(user: AnyUser, request: ApprovalRequest) -> bool:
         return False
     if request.requested_by_id == uid:
         return True
+    if request.task_id and ApprovalRequest.task.is_cached(request):  # type: ignore[attr-defined]
+        # Pages that list many requests load their tasks once (select_related).
+        return bool(request.task and request.task.owner_id == uid)
     return bool(request.task_id and Task.objects.filter(pk=request.task_id, owner_id=uid).exists())
 
 
