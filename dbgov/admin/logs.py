@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from dbgov.governance import services
 from dbgov.models import Approval, AuditEvent, Ledger
@@ -18,7 +20,7 @@ __all__ = ["ApprovalAdmin", "AuditEventAdmin", "LedgerAdmin"]
 
 @admin.register(Approval)
 class ApprovalAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "decision", "reviewer", "request", "reason", "revoked"]
+    list_display = ["created_at", "decision", "reviewer", "request_display", "reason", "revoked"]
     list_filter = ["decision"]
     list_select_related = ["reviewer", "request", "revoked_by"]
     search_fields = ["fingerprint", "reason"]
@@ -31,6 +33,11 @@ class ApprovalAdmin(ReadOnlyAdmin):
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return can_approve(request)
+
+    @admin.display(description="finding", ordering="request__rule_id")
+    def request_display(self, obj: Approval) -> SafeString:
+        r = obj.request
+        return format_html("<strong>{}</strong><br><small>{}</small>", r.rule_id, r.migration_label)
 
     @admin.display(description="revoked", boolean=True)
     def revoked(self, obj: Approval) -> bool:

@@ -132,29 +132,26 @@ def visible_plans(request: HttpRequest, qs: QuerySet[Plan]) -> QuerySet[Plan]:
 
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "created_at",
-        "database",
-        "selection",
-        "counts",
-        "author",
-        "review_link",
-    ]
+    list_display = ["review_link", "created_at", "database_display", "counts", "author"]
+    list_display_links = None
     list_filter = ["database", "selection"]
     list_select_related = ["author"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
         return visible_plans(request, super().get_queryset(request))
 
-    @admin.display(description="migrations / findings / to review")
+    @admin.display(description="migrations, findings, to review")
     def counts(self, obj: Plan) -> str:
         return f"{obj.migration_count} / {obj.finding_count} / {obj.review_count}"
 
-    @admin.display(description="review")
+    @admin.display(description="plan", ordering="id")
     def review_link(self, obj: Plan) -> SafeString:
         url = reverse("admin:dbgov_plan_review", args=[obj.pk])
-        return format_html('<a href="{}">Review</a>', url)
+        return format_html('<a href="{}">#{} review</a>', url, obj.pk)
+
+    @admin.display(description="database", ordering="database")
+    def database_display(self, obj: Plan) -> str:
+        return f"{obj.database} ({obj.selection})"
 
     def get_urls(self) -> list[Any]:
         return [

@@ -137,10 +137,9 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
     list_display = [
         "severity_display",
         "finding_display",
-        "task",
+        "task_display",
         "review_display",
         "status_display",
-        "age",
     ]
     list_display_links = ["finding_display"]
     list_filter = [QueueStatusFilter, "severity", "task", "app_label"]
@@ -188,8 +187,18 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
     def finding_display(self, obj: ApprovalRequest) -> SafeString:
         op = "" if obj.operation_index is None else f" #{obj.operation_index}"
         return format_html(
-            "<strong>{}</strong><br><small>{}{}</small>", obj.rule_id, obj.migration_label, op
+            "<strong>{}</strong><br><small>{}{} · {} old</small>",
+            obj.rule_id,
+            obj.migration_label,
+            op,
+            self.age(obj),
         )
+
+    @admin.display(description="task", ordering="task__key")
+    def task_display(self, obj: ApprovalRequest) -> SafeString | str:
+        if obj.task is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.task.title, obj.task.key)
 
     @admin.display(description="review")
     def review_display(self, obj: ApprovalRequest) -> SafeString:
@@ -272,7 +281,9 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
             )
             position = f.operation.position if f is not None and f.operation else 0
             page = position // REVIEW_PAGE_SIZE + 1
-            return f"{url}?page={page}&focus={nxt.pk}#finding-{nxt.pk}"
+            # No #fragment: browsers skip autofocus when the URL targets an element;
+            # focusing the reason field scrolls the finding into view anyway.
+            return f"{url}?page={page}&focus={nxt.pk}"
         nxt = next_open(request, after=r)
         if nxt is None:
             return reverse("admin:dbgov_approvalrequest_changelist")
