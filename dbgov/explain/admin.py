@@ -90,14 +90,9 @@ def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
         if before and after and before.status == "ok" and after.status == "ok":
             cmp = compare(_result(before), _result(after))
             notes = cmp.notes
-            if (
-                tone == "neutral"
-                and cmp.time == "better"
-                or (
-                    tone == "neutral"
-                    and (after.shared_hit_blocks or 0) < (before.shared_hit_blocks or 0)
-                )
-            ):
+            b_blocks, a_blocks = _result(before).blocks, _result(after).blocks
+            fewer_blocks = b_blocks is not None and a_blocks is not None and a_blocks < b_blocks
+            if tone == "neutral" and (cmp.time == "better" or fewer_blocks):
                 tone = "better"
             assert b_side is not None and a_side is not None
             aligned = align(b_side["tree"], a_side["tree"])
