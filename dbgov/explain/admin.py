@@ -58,10 +58,12 @@ def _result(plan: QueryPlan) -> ExplainResult:
 def _side(plan: QueryPlan | None, run: ExplainRun) -> dict[str, Any] | None:
     if plan is None:
         return None
+    result = _result(plan)
     return {
         "plan": plan,
+        "result": result,
         "tree": plan_tree(plan.plan),
-        "spread": spread(_result(plan)) if plan.status == QueryPlan.Status.OK else None,
+        "spread": spread(result) if plan.status == QueryPlan.Status.OK else None,
         "raw_url": reverse("admin:dbgov_explainrun_plan_json", args=[run.pk, plan.pk]),
     }
 
@@ -88,13 +90,13 @@ def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
         aligned: list[Any] = []
         b_side, a_side = _side(before, run), _side(after, run)
         if before and after and before.status == "ok" and after.status == "ok":
-            cmp = compare(_result(before), _result(after))
+            assert b_side is not None and a_side is not None
+            cmp = compare(b_side["result"], a_side["result"])
             notes = cmp.notes
-            b_blocks, a_blocks = _result(before).blocks, _result(after).blocks
+            b_blocks, a_blocks = b_side["result"].blocks, a_side["result"].blocks
             fewer_blocks = b_blocks is not None and a_blocks is not None and a_blocks < b_blocks
             if tone == "neutral" and (cmp.time == "better" or fewer_blocks):
                 tone = "better"
-            assert b_side is not None and a_side is not None
             aligned = align(b_side["tree"], a_side["tree"])
         verdict = (after.verdict or after.error) if after else (before.error if before else "")
         if after is None and before is not None and not before.error:
