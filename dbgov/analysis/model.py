@@ -126,6 +126,9 @@ class Statement:
     deferred: bool = False
     # True when this table was created earlier in the same plan (nobody uses it yet)
     new_table: bool = False
+    # Index in the order `migrate` executes the migration's statements (deferred SQL of
+    # every operation runs after all operations); None when not rendered in order.
+    position: int | None = None
 
 
 @dataclass
@@ -167,6 +170,26 @@ class Migration:
     @property
     def key(self) -> tuple[str, str]:
         return (self.app_label, self.name)
+
+    def statements_in_order(self) -> list[tuple[Operation, Statement]]:
+        """Every statement with its operation, in the order ``migrate`` executes them.
+
+        Django runs each operation's immediate SQL in operation order and the deferred
+        SQL (foreign keys, ``_like`` and FK indexes, CreateModel's unique constraints) of
+        all operations at the end of the migration. Statements without a ``position``
+        (built by hand, or by an older renderer) fall back to that rule.
+        """
+        pairs = [(op, s) for op in self.operations for s in op.statements]
+        fallback = {
+            id(s): i
+            for i, (_, s) in enumerate(
+                [p for p in pairs if not p[1].deferred] + [p for p in pairs if p[1].deferred]
+            )
+        }
+        return sorted(
+            pairs,
+            key=lambda p: (p[1].position if p[1].position is not None else fallback[id(p[1])]),
+        )
 
     @property
     def label(self) -> str:
