@@ -27,6 +27,7 @@ from dbgov.models import ApprovalRequest, Finding, Plan, PlanMigration, PlanOper
 
 from .common import (
     ReadOnlyAdmin,
+    can_approve,
     denied,
     highlight_sql,
     pygments_css,
@@ -193,6 +194,10 @@ class PlanAdmin(ReadOnlyAdmin):
             [(f, states[f.fingerprint]) for f in findings + loose],
             focus=int(focus) if focus and focus.isdigit() else None,
         )
+        if not can_approve(request):
+            # Developers decide nothing: no "you may not" under every finding.
+            for v in views:
+                v.why_not = ""
         by_op: dict[int, list[FindingView]] = {}
         for v in views[: len(findings)]:
             by_op.setdefault(v.finding.operation_id or 0, []).append(v)

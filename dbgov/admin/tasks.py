@@ -65,7 +65,10 @@ class TaskAdmin(DeskAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # Status is derived (plans, decisions, django_migrations): recompute it before
         # showing it, so that reseeded or hand-edited rows never contradict the facts.
-        services.refresh_task_statuses(self.get_queryset(request).values_list("key", flat=True))
+        from dbgov.governance.handover import migration_files_by_task
+
+        keys = set(self.get_queryset(request).values_list("key", flat=True))
+        services.refresh_task_statuses(keys, on_disk=migration_files_by_task(keys))
         return super().changelist_view(request, extra_context)
 
     def change_view(
@@ -76,14 +79,17 @@ class TaskAdmin(DeskAdmin):
         task = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if task is not None:
-            services.refresh_task_statuses({task.key})
+            migrations = task_migrations(task, render=False)
+            labels = (m.label.partition(".") for m in migrations if m.path)
+            on_disk = {task.key: {(app, name) for app, _, name in labels}}
+            services.refresh_task_statuses({task.key}, on_disk=on_disk)
             task.refresh_from_db(fields=["status"])
             requests = list(
                 ApprovalRequest.objects.filter(task=task).order_by("-severity_rank", "created_at")
             )
             states = services.review_state(requests)
             extra.update(
-                dbgov_migrations=task_migrations(task, render=False),
+                dbgov_migrations=migrations,
                 dbgov_requests=[(r, states[r.fingerprint]) for r in requests],
                 dbgov_runs=list(
                     ExplainRun.objects.filter(task=task).order_by("-created_at", "-id")[:5]

@@ -27,6 +27,7 @@ __all__ = [
     "render_json",
     "render_markdown",
     "render_text",
+    "migration_files_by_task",
     "task_migrations",
 ]
 
@@ -153,6 +154,22 @@ def _render_sql(executor: MigrationExecutor, migration: Any, backwards: bool) ->
         else:
             migration.apply(state, editor, collect_sql=True)
     return [s for s in editor.collected_sql if s.strip() and not s.startswith("--")]
+
+
+def migration_files_by_task(keys: Any) -> dict[str, set[tuple[str, str]]]:
+    """{task key: {(app, name)}} of the migration files on disk naming these tasks."""
+    from django.db.migrations.loader import MigrationLoader
+
+    from dbgov.explain.rehearse import task_of
+
+    wanted = set(keys)
+    out: dict[str, set[tuple[str, str]]] = {}
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for key, migration in loader.disk_migrations.items():
+        task = task_of(migration)
+        if task in wanted:
+            out.setdefault(task, set()).add(key)
+    return out
 
 
 def task_migrations(task: Task, *, render: bool = True) -> list[MigrationSQL]:

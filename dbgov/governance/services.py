@@ -791,8 +791,14 @@ def _lock_request(request: ApprovalRequest | int | str) -> ApprovalRequest:
 # --------------------------------------------------------------------------- tasks
 
 
-def refresh_task_statuses(keys: Iterable[str]) -> None:
-    """Recompute draft / in review / approved / applied for these tasks."""
+def refresh_task_statuses(
+    keys: Iterable[str], *, on_disk: dict[str, set[tuple[str, str]]] | None = None
+) -> None:
+    """Recompute draft / in review / approved / applied for these tasks.
+
+    ``on_disk`` adds the migration files naming each task (the admin passes them, so
+    that a task no stored plan covers yet is not "draft" while its files are applied).
+    """
     keys = {k for k in keys if k}
     if not keys:
         return
@@ -807,6 +813,8 @@ def refresh_task_statuses(keys: Iterable[str]) -> None:
     migrations: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for key, app, name in latest:
         migrations[key].add((app, name))
+    for key, found in (on_disk or {}).items():
+        migrations[key] |= found
     recorder = MigrationRecorder(connections["default"])
     applied = set(recorder.applied_migrations()) if recorder.has_table() else set()
     pending_review = set(

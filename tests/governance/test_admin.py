@@ -356,3 +356,22 @@ def test_developer_role_sees_own_tasks_only(users: dict[str, Any], t021_plan: am
     audit = c.get(reverse("admin:dbgov_auditevent_changelist"))
     assert audit.status_code == 403 and b"dbgov.view_auditevent" in audit.content
     assert not dev.has_perm("dbgov.approve_finding") and not dev.has_perm("dbgov.rehearse_task")
+
+
+def test_task_status_agrees_with_its_applied_migrations(users: dict[str, Any]) -> None:
+    """Reseeded rows said "in review" / "draft" while the task page said "Applied: no"."""
+    from dbgov.models import Task
+
+    # As a reseed leaves them: statuses from the fixture, no stored plan at all.
+    Task.objects.create(key="T-021", title="Create orders", status="in_review")
+    Task.objects.create(key="T-099", title="Nothing written yet", status="applied")
+    c = client_for(users["dba"])
+    listing = c.get(reverse("admin:dbgov_task_changelist")).content.decode()
+    assert listing.count("dbgov-status") >= 2
+    # shop.0002_orders and 0003 name T-021 and are applied in the test database.
+    assert Task.objects.get(key="T-021").status == Task.Status.APPLIED
+    assert Task.objects.get(key="T-099").status == Task.Status.DRAFT
+    task = Task.objects.get(key="T-021")
+    page = c.get(reverse("admin:dbgov_task_change", args=[task.pk])).content.decode()
+    assert "shop.0003_orders_user_history_index" in page
+    assert "not yet" not in page  # every migration of the task reads applied
