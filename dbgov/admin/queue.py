@@ -291,7 +291,11 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
 
     def decide_view(self, request: HttpRequest, request_id: int) -> HttpResponse:
         if not can_approve(request):
-            raise PermissionDenied
+            return denied(
+                request,
+                "Deciding on findings needs the dbgov.approve_finding permission.",
+                site=self.admin_site,
+            )
         r = get_object_or_404(ApprovalRequest, pk=request_id)
         form = DecisionForm(request.POST)
         back = request.POST.get("back", "")

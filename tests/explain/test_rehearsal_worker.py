@@ -48,8 +48,11 @@ def test_t021_turns_a_seq_scan_into_an_index_scan(rehearsal_worker: Any) -> None
     run = ExplainRun.objects.get(task__key="T-021")
     assert run.status == ExplainRun.Status.SUCCEEDED, run.error
     # Exit 0, or 1 if a human should look (on a busy machine the unrelated
-    # "orders by status" seq scan can come out slower after).
-    assert code == (1 if run.needs_human else 0)
+    # "orders by status" seq scan can come out slower after, or the index build can
+    # take longer than DBGOV["STATEMENT_BUDGET_MS"]).
+    from dbgov.explain.report import build_report
+
+    assert code == (1 if run.needs_human or build_report(run).warnings else 0)
     assert run.failed_queries == 0
     assert run.worker.startswith(f"{QUEUE}@")
     assert run.migration_keys == ["shop.0003_orders_user_history_index"]
