@@ -37,7 +37,7 @@ class MigrationSQL:
     label: str
     path: str
     applied: bool
-    reversible: bool
+    reversible: bool | None  # None: the file is gone, nobody can tell
     forward_sql: list[str] = field(default_factory=list)
     rollback_sql: list[str] = field(default_factory=list)
     error: str = ""
@@ -196,7 +196,7 @@ def task_migrations(task: Task, *, render: bool = True) -> list[MigrationSQL]:
                     label=f"{key[0]}.{key[1]}",
                     path="",
                     applied=key in applied,
-                    reversible=False,
+                    reversible=None,
                     error="the migration file is no longer on disk",
                 )
             )
@@ -251,7 +251,10 @@ def build_handover(task: Task) -> Handover:
     if not migrations:
         open_items.append(f"no migration names {task.key} (dbgov makemigrations --task)")
     open_items += [f"{m.label} is not applied" for m in migrations if not m.applied]
-    open_items += [f"{m.label} has no reverse operation" for m in migrations if not m.reversible]
+    open_items += [
+        f"{m.label} has no reverse operation" for m in migrations if m.reversible is False
+    ]
+    open_items += [f"{m.label}: {m.error}" for m in migrations if m.reversible is None]
     if run is None:
         open_items.append("no successful rehearsal on a staging copy yet (dbgov explain)")
     open_items += [f"regression: {v.pattern}: {v.verdict}" for v in verdicts if v.regression]
@@ -290,7 +293,7 @@ def render_text(h: Handover) -> str:
             sql = getattr(m, attr)
             if m.error:
                 lines.append(f"  -- {m.error}")
-            elif attr == "rollback_sql" and not m.reversible:
+            elif attr == "rollback_sql" and m.reversible is False:
                 lines.append("  -- irreversible: no reverse operation")
             lines += [f"  {s}" for s in sql] or ([] if m.error else ["  -- (no SQL)"])
     lines += ["", "Rehearsal" + (f" run {h.rehearsal}:" if h.rehearsal else ": none yet")]
@@ -321,7 +324,7 @@ def render_markdown(h: Handover) -> str:
             out.append(f"-- {m.label}")
             if m.error:
                 out.append(f"-- {m.error}")
-            elif attr == "rollback_sql" and not m.reversible:
+            elif attr == "rollback_sql" and m.reversible is False:
                 out.append("-- irreversible: no reverse operation")
             out += getattr(m, attr)
         out.append("```")
