@@ -174,8 +174,14 @@ class PlanAdmin(ReadOnlyAdmin):
     def review_view(self, request: HttpRequest, plan_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
             return denied(request, self._why_denied(request), site=self.admin_site)
-        plans = self.get_queryset(request).select_related("author")
-        plan = get_object_or_404(plans, pk=plan_id)
+        plan = self.get_queryset(request).select_related("author").filter(pk=plan_id).first()
+        if plan is None:
+            get_object_or_404(Plan, pk=plan_id)  # a 404 for what does not exist at all
+            return denied(
+                request,
+                "This plan covers no task of yours; developers see the plans of their own tasks.",
+                site=self.admin_site,
+            )
         ops = (
             PlanOperation.objects.filter(plan=plan).select_related("migration").order_by("position")
         )

@@ -113,7 +113,14 @@ class TaskAdmin(DeskAdmin):
 
         if not self.has_view_permission(request):
             return denied(request, self._why_denied(request), site=self.admin_site)
-        task = get_object_or_404(self.get_queryset(request).select_related("owner"), pk=task_id)
+        task = self.get_queryset(request).select_related("owner").filter(pk=task_id).first()
+        if task is None:
+            get_object_or_404(Task, pk=task_id)
+            return denied(
+                request,
+                "This is not your task; developers see the reports of their own tasks.",
+                site=self.admin_site,
+            )
         handover = build_handover(task)
         fmt = request.GET.get("format")
         if fmt in ("markdown", "json"):

@@ -356,6 +356,8 @@ def test_developer_role_sees_own_tasks_only(users: dict[str, Any], t021_plan: am
     audit = c.get(reverse("admin:dbgov_auditevent_changelist"))
     assert audit.status_code == 403 and b"dbgov.view_auditevent" in audit.content
     assert not dev.has_perm("dbgov.approve_finding") and not dev.has_perm("dbgov.rehearse_task")
+    report = c.get(reverse("admin:dbgov_task_report", args=[Task.objects.get(key="T-036").pk]))
+    assert report.status_code == 403 and b"not your task" in report.content
 
 
 def test_task_status_agrees_with_its_applied_migrations(users: dict[str, Any]) -> None:
