@@ -188,7 +188,7 @@ class Migration:
         }
         return sorted(
             pairs,
-            key=lambda p: p[1].position if p[1].position is not None else fallback[id(p[1])],
+            key=lambda p: (p[1].position if p[1].position is not None else fallback[id(p[1])]),
         )
 
     @property
