@@ -141,7 +141,12 @@ def check_rehearsal_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 id="dbgov.E051",
             )
         )
-    for key in ("OLTP_BUDGET_MS", "EXPLAIN_STATEMENT_TIMEOUT_MS"):
+    for key in (
+        "OLTP_BUDGET_MS",
+        "EXPLAIN_STATEMENT_TIMEOUT_MS",
+        "STATEMENT_BUDGET_MS",
+        "REGRESSION_MIN_BLOCKS",
+    ):
         value = getattr(dbgov_settings, key)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             messages.append(

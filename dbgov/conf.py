@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},
     "DBA_GROUP": "DBA",
+    # Developers see their own tasks, plans, findings and runs (dbgov roles).
+    "DEVELOPER_GROUP": "Developers",
     # Rehearsal ------------------------------------------------------------
     "STAGING_DATABASE": "staging",
     "COPY_PREFIX": "dbgov_copy_",
@@ -79,13 +81,20 @@ DEFAULTS: dict[str, Any] = {
     # ANALYZE the copy before the "before" EXPLAINs (staging statistics may be stale).
     "ANALYZE_COPY": True,
     # EXPLAIN each query this many times before measuring (warm cache), then this many
-    # measured times, keeping the fastest (timings on a busy server are noisy).
+    # measured times; every repetition is kept and the spread shown (timings on a
+    # busy server are noisy).
     "EXPLAIN_WARMUP_RUNS": 1,
     "EXPLAIN_RUNS": 3,
     # "after" is a regression when slower than before x FACTOR and by at least MIN_MS,
     # or when it no longer uses an index that "before" used.
     "REGRESSION_FACTOR": 1.5,
     "REGRESSION_MIN_MS": 2.0,
+    # ... or when it reads more buffers (shared hit + read + temp) by FACTOR and by at
+    # least this many 8 kB blocks; buffers repeat from run to run, timings do not.
+    "REGRESSION_MIN_BLOCKS": 50,
+    # The rehearsal report warns about each migration statement that ran longer than
+    # this on the copy (ms).
+    "STATEMENT_BUDGET_MS": 1_000.0,
     # How often the second connection samples pg_locks while a migration runs.
     "LOCK_SAMPLE_INTERVAL_MS": 20,
     # Per-app module declaring query patterns (``<app>/dbgov_queries.py``).

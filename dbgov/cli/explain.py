@@ -1,4 +1,8 @@
-"""``manage.py dbgov explain --task T-021 [--wait]``: rehearse a task on a staging copy."""
+"""``manage.py dbgov explain``: rehearse a task on a staging copy, or show a run's report.
+
+dbgov explain --task T-021 [--wait] [--format text|markdown|json]
+dbgov explain --show RUN [--format text|markdown|json]
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,18 @@ class Subcommand(BaseSubcommand):
         parser.add_argument(
             "--timeout", type=float, default=900.0, help="Seconds --wait waits (default 900)."
         )
-        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument(
+            "--show",
+            type=int,
+            metavar="RUN",
+            help="Print the report of rehearsal run RUN (plan trees included) and exit.",
+        )
+        parser.add_argument(
+            "--format",
+            choices=["text", "markdown", "json"],
+            default="text",
+            help="markdown: for a pull-request comment.",
+        )
         parser.add_argument(
             "--reap",
             action="store_true",
@@ -47,10 +62,20 @@ class Subcommand(BaseSubcommand):
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
         if options["reap"]:
             return self._reap(options["format"])
+        if options.get("show") is not None:
+            return self._show(options["show"], options["format"])
         key = options.get("task")
         if not key:
             raise CommandError("Give --task T-NNN (or --reap).", returncode=EXIT_ERROR)
         return self._explain(key, alias, options)
+
+    def _show(self, run_id: int, fmt: str) -> int:
+        from dbgov.models import ExplainRun
+
+        run = ExplainRun.objects.select_related("task").filter(pk=run_id).first()
+        if run is None:
+            raise CommandError(f"No rehearsal run {run_id}.", returncode=EXIT_ERROR)
+        return self._report(run, fmt)
 
     def _reap(self, fmt: str) -> int:
         from dbgov.explain.copy import CopyError
@@ -119,55 +144,26 @@ class Subcommand(BaseSubcommand):
         return self._report(run, options["format"])
 
     def _report(self, run: Any, fmt: str) -> int:
-        plans = list(run.query_plans.order_by("pattern_name", "-phase"))
-        rehearsals = list(run.migrations.order_by("order"))
+        from dbgov.explain.report import build_report, render_json, render_markdown, render_text
+
+        report = build_report(run)
         if run.status == run.Status.FAILED:
             code = EXIT_ERROR
-        elif run.needs_human:
+        elif not run.is_terminal:
+            code = EXIT_OK
+        elif run.needs_human or report.warnings:
             code = EXIT_NEEDS_REVIEW
         else:
             code = EXIT_OK
         if fmt == "json":
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "run": run.pk,
-                        "task": run.task.key,
-                        "status": run.status,
-                        "error": run.error,
-                        "migrations": [
-                            {
-                                "migration": m.key,
-                                "status": m.status,
-                                "duration_ms": m.duration_ms,
-                                "locks": m.locks,
-                                "statements": len(m.statements),
-                                "error": m.error,
-                            }
-                            for m in rehearsals
-                        ],
-                        "queries": [p.as_dict() for p in plans],
-                    },
-                    indent=2,
-                )
-            )
-            return code
-        style = self.style
-        head = f"Run {run.pk} of {run.task.key}: {run.status}"
-        self.stdout.write(
-            style.SUCCESS(head) if run.status == run.Status.SUCCEEDED else style.ERROR(head)
-        )
-        if run.error:
-            self.stdout.write(f"  {run.error}")
-        for m in rehearsals:
-            locks = ", ".join(sorted({f"{lk['mode']} on {lk['relation']}" for lk in m.locks}))
-            self.stdout.write(
-                f"  migration {m.key}: {m.status}, {m.duration_ms or 0:.0f} ms"
-                f"{'; locks: ' + locks if locks else ''}"
-            )
-        for p in plans:
-            if p.phase != "after":
-                continue
-            line = f"  {p.pattern_name}: {p.verdict or p.error}"
-            self.stdout.write(style.WARNING(line) if (p.regression or p.over_budget) else line)
+            self.stdout.write(render_json(report))
+        elif fmt == "markdown":
+            self.stdout.write(render_markdown(report))
+        else:
+            text = render_text(report)
+            head, _, rest = text.partition("\n")
+            ok = run.status == run.Status.SUCCEEDED
+            self.stdout.write(self.style.SUCCESS(head) if ok else self.style.ERROR(head))
+            if rest:
+                self.stdout.write(rest)
         return code

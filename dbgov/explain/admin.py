@@ -1,47 +1,75 @@
 """Admin of the explain area: rehearsal runs, their plans side by side, query patterns.
 
-Registered on import; ``dbgov/admin.py`` imports this module with one line. If no
-other admin registered ``Task`` before that import, a minimal TaskAdmin is registered
-here so that the task page (and its "Rehearse" button, added by the template
-``admin/dbgov/task/change_form.html``) exists; the governance admin registers its own
-TaskAdmin first and keeps the button, which only needs the template and the URL
-``admin:dbgov_explainrun_rehearse``.
+Registered on import; ``dbgov/admin/__init__.py`` imports this module last. If no other
+admin registered ``Task`` before that import, a minimal TaskAdmin is registered here so
+that the task page (and its "Rehearse" button, added by the template
+``admin/dbgov/task/change_form.html``) exists.
 
-Plan trees are drawn server-side from the stored EXPLAIN JSON, as an indented table in
-the style of explain.depesz.com (one row per node: exclusive and inclusive time,
-estimated vs actual rows, loops, buffers; the slowest node highlighted). No JavaScript
-bundle to vendor and keep up to date, it works with the admin's CSP and its dark mode,
-and it prints. (pev2, the maintained visualiser, needs Vue 3 and a ~1 MB bundle for
-what a table shows here.)
+Plan trees are drawn server-side from the stored EXPLAIN JSON as an indented table
+(one row per node: exclusive and inclusive time with a bar for its share, rows per loop
+estimated and actual with the misestimate factor, loops, buffers with a bar, and the
+node's notes: rows removed by filter, sort method and memory, heap fetches, I/O timing,
+temp buffers). No JavaScript bundle to vendor and keep up to date, it works with the
+admin's CSP and its dark mode, it prints, and the raw JSON is one click away for pev2.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
-from dbgov.models import ExplainRun, MigrationRehearsal, QueryPattern, QueryPlan, Task
+from dbgov.models import ExplainRun, QueryPattern, QueryPlan, Task
 
-from .explain import format_ms, plan_rows
+from .compare import align, compare, spread
+from .explain import ExplainResult, format_ms, parse_explain
+from .plantree import plan_tree
+from .report import build_report, format_bytes
 
-__all__ = ["ExplainRunAdmin", "QueryPatternAdmin"]
+__all__ = ["ExplainRunAdmin", "QueryPatternAdmin", "comparisons"]
 
 
-def _plan_context(plan: QueryPlan | None) -> dict[str, Any] | None:
+def _desk() -> Any:
+    # dbgov.admin imports this module; the shared base lives there.
+    from dbgov.admin.common import DeskAdmin
+
+    return DeskAdmin
+
+
+def _result(plan: QueryPlan) -> ExplainResult:
+    """The stored plan as the comparison reads it (its repetitions included)."""
+    from .explain import Repetition
+
+    result = parse_explain(plan.plan) if plan.plan else ExplainResult(ok=False)
+    result.ok = plan.status == QueryPlan.Status.OK
+    result.error = plan.error
+    result.execution_ms = plan.execution_ms
+    result.repetitions = [Repetition.of(r) for r in plan.repetitions]
+    return result
+
+
+def _side(plan: QueryPlan | None, run: ExplainRun) -> dict[str, Any] | None:
     if plan is None:
         return None
-    return {"plan": plan, "rows": plan_rows(plan.plan) if plan.plan else []}
+    result = _result(plan)
+    return {
+        "plan": plan,
+        "result": result,
+        "tree": plan_tree(plan.plan),
+        "spread": spread(result) if plan.status == QueryPlan.Status.OK else None,
+        "raw_url": reverse("admin:dbgov_explainrun_plan_json", args=[run.pk, plan.pk]),
+    }
 
 
 def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
-    """Per query pattern: before and after plans, the verdict and its tone."""
+    """Per query pattern: both plans, their spreads, the aligned steps, the verdict."""
     by_name: dict[str, dict[str, QueryPlan]] = {}
     for qp in run.query_plans.all():
         by_name.setdefault(qp.pattern_name, {})[qp.phase] = qp
@@ -56,16 +84,20 @@ def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
             tone = "regression"
         elif after and after.over_budget:
             tone = "over-budget"
-        elif (
-            before
-            and after
-            and before.execution_ms is not None
-            and after.execution_ms is not None
-            and after.execution_ms < before.execution_ms
-        ):
-            tone = "better"
         else:
             tone = "neutral"
+        notes: list[str] = []
+        aligned: list[Any] = []
+        b_side, a_side = _side(before, run), _side(after, run)
+        if before and after and before.status == "ok" and after.status == "ok":
+            assert b_side is not None and a_side is not None
+            cmp = compare(b_side["result"], a_side["result"])
+            notes = cmp.notes
+            b_blocks, a_blocks = b_side["result"].blocks, a_side["result"].blocks
+            fewer_blocks = b_blocks is not None and a_blocks is not None and a_blocks < b_blocks
+            if tone == "neutral" and (cmp.time == "better" or fewer_blocks):
+                tone = "better"
+            aligned = align(b_side["tree"], a_side["tree"])
         verdict = (after.verdict or after.error) if after else (before.error if before else "")
         if after is None and before is not None and not before.error:
             verdict = "no “after” plan: the rehearsal stopped before it"
@@ -76,8 +108,10 @@ def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
                 "params": ref.params,
                 "verdict": verdict,
                 "tone": tone,
-                "before": _plan_context(before),
-                "after": _plan_context(after),
+                "notes": notes,
+                "before": b_side,
+                "after": a_side,
+                "aligned": aligned,
             }
         )
     tone_order = {"regression": 0, "failed": 1, "over-budget": 2, "better": 3, "neutral": 4}
@@ -94,13 +128,12 @@ def comparisons(run: ExplainRun) -> list[dict[str, Any]]:
 
 
 @admin.register(ExplainRun)
-class ExplainRunAdmin(admin.ModelAdmin):
+class ExplainRunAdmin(_desk()):  # type: ignore[misc]
     list_display = [
         "id",
         "task_key",
         "colored_status",
         "summary",
-        "worker",
         "created_at",
         "duration",
     ]
@@ -114,11 +147,12 @@ class ExplainRunAdmin(admin.ModelAdmin):
         (
             "Where and how long",
             {
+                "classes": ["collapse"],
                 "fields": [
                     ("database_alias", "copy_name", "copy_time", "duration"),
                     ("worker", "attempts", "requested_by"),
                     ("created_at", "started_at", "finished_at"),
-                ]
+                ],
             },
         ),
     ]
@@ -140,29 +174,31 @@ class ExplainRunAdmin(admin.ModelAdmin):
         "finished_at",
     ]
 
-    class Media:
-        css = {"all": ["dbgov/explain.css"]}
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExplainRun]:
+        from dbgov.admin.common import scoped
+
+        qs = super().get_queryset(request).prefetch_related("query_plans")
+        own = Q(task__owner=request.user.pk) | Q(requested_by=request.user.get_username())
+        return scoped(request, qs, own)
+
     @admin.display(description="status", ordering="status")
-    def colored_status(self, run: ExplainRun) -> str:
-        return format_html(
-            '<span class="dbgov-status dbgov-status-{}">{}</span>',
-            run.status,
-            run.get_status_display(),
-        )
+    def colored_status(self, run: ExplainRun) -> SafeString:
+        from dbgov.templatetags.dbgov_desk import status_badge
+
+        return status_badge(run.status, run.get_status_display())
 
     @admin.display(description="task", ordering="task__key")
-    def task_key(self, run: ExplainRun) -> str:
+    def task_key(self, run: ExplainRun) -> SafeString:
         return format_html('<span title="{}">{}</span>', run.task.title, run.task.key)
 
     @admin.display(description="verdict")
-    def summary(self, run: ExplainRun) -> str:
+    def summary(self, run: ExplainRun) -> Any:
         if run.status == ExplainRun.Status.FAILED:
             return run.error.splitlines()[0][:200] if run.error else "failed"
         if run.status != ExplainRun.Status.SUCCEEDED:
@@ -186,9 +222,6 @@ class ExplainRunAdmin(admin.ModelAdmin):
     def migrations_covered(self, run: ExplainRun) -> str:
         return ", ".join(run.migration_keys) or "—"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ExplainRun]:
-        return super().get_queryset(request).prefetch_related("query_plans")
-
     def change_view(
         self,
         request: HttpRequest,
@@ -199,13 +232,26 @@ class ExplainRunAdmin(admin.ModelAdmin):
         run = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if run is not None:
+            report = build_report(run, trees=False)
             extra["comparisons"] = comparisons(run)
-            extra["rehearsals"] = list(MigrationRehearsal.objects.filter(run=run).order_by("order"))
+            extra["report"] = report
+            extra["sizes"] = {
+                m.key: format_bytes(m.size_change, signed=True) for m in report.migrations
+            }
             extra["budget_ms"] = format_ms(_budget())
+            extra["statement_budget_ms"] = format_ms(report.statement_budget_ms)
             extra["title"] = f"Rehearsal run {run.pk} of {run.task.key}"
+            # Queued and running runs refresh themselves until they end.
+            extra["refresh_s"] = 0 if run.is_terminal else 3
+            extra["markdown_url"] = (
+                reverse("admin:dbgov_explainrun_report", args=[run.pk]) + "?format=markdown"
+            )
+            extra["json_url"] = (
+                reverse("admin:dbgov_explainrun_report", args=[run.pk]) + "?format=json"
+            )
         return super().change_view(request, object_id, form_url, extra)
 
-    # The "Rehearse" action -----------------------------------------------------
+    # Extra pages: the Rehearse action, raw plans, the report as a file ----------
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
@@ -215,8 +261,53 @@ class ExplainRunAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.rehearse_view),
                 name="{}_{}_rehearse".format(*info),
             ),
+            path(
+                "<int:run_id>/plan/<int:plan_id>.json",
+                self.admin_site.admin_view(self.plan_json_view),
+                name="{}_{}_plan_json".format(*info),
+            ),
+            path(
+                "<int:run_id>/report/",
+                self.admin_site.admin_view(self.report_view),
+                name="{}_{}_report".format(*info),
+            ),
             *super().get_urls(),
         ]
+
+    def _visible_run(self, request: HttpRequest, run_id: int) -> ExplainRun | HttpResponse:
+        from dbgov.admin.common import denied
+
+        if not self.has_view_permission(request):
+            return denied(request, self._why_denied(request), site=self.admin_site)
+        return get_object_or_404(self.get_queryset(request).select_related("task"), pk=run_id)
+
+    def plan_json_view(self, request: HttpRequest, run_id: int, plan_id: int) -> HttpResponse:
+        """The EXPLAIN document as PostgreSQL returned it (for pev2, explain.dalibo.com)."""
+        run = self._visible_run(request, run_id)
+        if isinstance(run, HttpResponse):
+            return run
+        plan = get_object_or_404(QueryPlan, run=run, pk=plan_id)
+        response = HttpResponse(
+            json.dumps(plan.plan, indent=2), content_type="application/json; charset=utf-8"
+        )
+        name = f"run{run.pk}-{plan.pattern_name.replace(' ', '_')}-{plan.phase}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def report_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        from .report import render_json, render_markdown
+
+        run = self._visible_run(request, run_id)
+        if isinstance(run, HttpResponse):
+            return run
+        report = build_report(run)
+        if request.GET.get("format") == "json":
+            body, mime, ext = render_json(report), "application/json", "json"
+        else:
+            body, mime, ext = render_markdown(report), "text/markdown", "md"
+        response = HttpResponse(body, content_type=f"{mime}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="rehearsal-{run.pk}.{ext}"'
+        return response
 
     def rehearse_view(self, request: HttpRequest, task_id: int) -> HttpResponse:
         from .copy import CopyError
@@ -250,7 +341,7 @@ def _budget() -> float:
 
 
 @admin.register(QueryPattern)
-class QueryPatternAdmin(admin.ModelAdmin):
+class QueryPatternAdmin(_desk()):  # type: ignore[misc]
     list_display = ["name", "tables", "description", "updated_at"]
     search_fields = ["name", "sql", "description"]
 

@@ -20,13 +20,10 @@ from .copy import NotStaging, is_copy_alias
 from .patterns import Query
 
 __all__ = [
-    "Comparison",
     "ExplainResult",
-    "PlanRow",
-    "compare",
+    "Repetition",
     "format_ms",
     "parse_explain",
-    "plan_rows",
     "run_explain",
 ]
 
@@ -38,6 +35,33 @@ SCAN_NODES = INDEX_NODES | {
     "Tid Range Scan",
     "Sample Scan",
 }
+
+
+@dataclass
+class Repetition:
+    """One measured EXPLAIN ANALYZE of a query: its times, its work and its plan."""
+
+    execution_ms: float
+    planning_ms: float | None
+    blocks: int | None
+    plan: list[dict[str, Any]] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "execution_ms": self.execution_ms,
+            "planning_ms": self.planning_ms,
+            "blocks": self.blocks,
+            "plan": self.plan,
+        }
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Repetition:
+        return cls(
+            execution_ms=float(data.get("execution_ms") or 0.0),
+            planning_ms=data.get("planning_ms"),
+            blocks=data.get("blocks"),
+            plan=data.get("plan"),
+        )
 
 
 @dataclass
@@ -57,6 +81,27 @@ class ExplainResult:
     actual_rows: float | None = None
     shared_hit_blocks: int | None = None
     shared_read_blocks: int | None = None
+    temp_blocks: int | None = None
+    # Every measured repetition, in the order run; the fields above describe the one
+    # with the median execution time (not the fastest: that hides the noise).
+    repetitions: list[Repetition] = field(default_factory=list)
+
+    @property
+    def timings(self) -> list[float]:
+        """Execution time of every measured repetition (ms)."""
+        if self.repetitions:
+            return [r.execution_ms for r in self.repetitions]
+        return [] if self.execution_ms is None else [self.execution_ms]
+
+    @property
+    def blocks(self) -> int | None:
+        """Shared blocks hit or read plus temp blocks: the work done, which (unlike
+        time on a shared copy) repeats from run to run."""
+        if self.shared_hit_blocks is None and self.shared_read_blocks is None:
+            return None
+        return (
+            (self.shared_hit_blocks or 0) + (self.shared_read_blocks or 0) + (self.temp_blocks or 0)
+        )
 
     @property
     def over_budget(self) -> bool:
@@ -122,6 +167,7 @@ def parse_explain(document: Any) -> ExplainResult:
         actual_rows=(top.get("Actual Rows") or 0) * (top.get("Actual Loops") or 1),
         shared_hit_blocks=top.get("Shared Hit Blocks"),
         shared_read_blocks=top.get("Shared Read Blocks"),
+        temp_blocks=(top.get("Temp Read Blocks") or 0) + (top.get("Temp Written Blocks") or 0),
     )
 
 
@@ -130,9 +176,10 @@ def run_explain(
 ) -> ExplainResult:
     """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ``query`` on ``alias``, rolled back.
 
-    Runs ``warmup`` discarded times, then ``runs`` measured times and keeps the fastest
-    (DBGOV["EXPLAIN_WARMUP_RUNS"] / ["EXPLAIN_RUNS"]). Never raises for a failing
-    query: the result says ``ok=False`` and why.
+    Runs ``warmup`` discarded times, then ``runs`` measured times
+    (DBGOV["EXPLAIN_WARMUP_RUNS"] / ["EXPLAIN_RUNS"]) and keeps every repetition; the
+    result describes the median one, so a lucky fast run cannot hide the noise. Never
+    raises for a failing query: the result says ``ok=False`` and why.
     """
     _guard(alias)
     timeout_ms = int(dbgov_settings.EXPLAIN_STATEMENT_TIMEOUT_MS)
@@ -141,7 +188,7 @@ def run_explain(
     connection = connections[alias]
     sql = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query.sql
     params = dict(query.params) or None
-    best: ExplainResult | None = None
+    measured: list[ExplainResult] = []
     try:
         for attempt in range(warmup + runs):
             with transaction.atomic(using=alias), connection.cursor() as cursor:
@@ -154,9 +201,7 @@ def run_explain(
                     transaction.set_rollback(True, using=alias)
             if attempt < warmup:
                 continue
-            result = parse_explain(document)
-            if best is None or (result.execution_ms or 0.0) < (best.execution_ms or 0.0):
-                best = result
+            measured.append(parse_explain(document))
     except DatabaseError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         cause = getattr(exc, "__cause__", None)
@@ -164,11 +209,18 @@ def run_explain(
         if sqlstate == "57014":
             message = f"statement_timeout ({timeout_ms} ms) exceeded: {message}"
         return ExplainResult(ok=False, error=message)
-    assert best is not None
-    return best
-
-
-# Comparison --------------------------------------------------------------------
+    ordered = sorted(measured, key=lambda r: r.execution_ms or 0.0)
+    median = ordered[(len(ordered) - 1) // 2]
+    median.repetitions = [
+        Repetition(
+            execution_ms=r.execution_ms or 0.0,
+            planning_ms=r.planning_ms,
+            blocks=r.blocks,
+            plan=r.plan,
+        )
+        for r in measured
+    ]
+    return median
 
 
 def format_ms(ms: float | None) -> str:
@@ -181,138 +233,3 @@ def format_ms(ms: float | None) -> str:
     if ms >= 1:
         return f"{ms:.1f} ms"
     return f"{ms:.2f} ms"
-
-
-def _short_access(result: ExplainResult) -> str:
-    # "Index Scan using shop_orders_user_history_idx" -> "Index Scan"; the index is
-    # shown in the plan tree, the verdict stays one line.
-    first = result.access_path.split(", ")[0]
-    return first.split(" using ")[0] if first else result.top_node
-
-
-@dataclass
-class Comparison:
-    regression: bool
-    over_budget: bool
-    verdict: str
-    reasons: list[str] = field(default_factory=list)
-
-
-def compare(before: ExplainResult, after: ExplainResult) -> Comparison:
-    """Before vs after: a one-line verdict, regressions and the OLTP budget."""
-    budget = float(dbgov_settings.OLTP_BUDGET_MS)
-    if not after.ok:
-        return Comparison(False, False, f"after failed: {after.error}")
-    over = after.over_budget
-    if not before.ok:
-        verdict = f"{_short_access(after)}, {format_ms(after.execution_ms)} (before failed)"
-        if over:
-            verdict += f" — over the {format_ms(budget)} OLTP budget"
-        return Comparison(False, over, verdict)
-    reasons: list[str] = []
-    b, a = before.execution_ms or 0.0, after.execution_ms or 0.0
-    if a > b * float(dbgov_settings.REGRESSION_FACTOR) and a - b >= float(
-        dbgov_settings.REGRESSION_MIN_MS
-    ):
-        reasons.append(f"slower: {format_ms(b)} → {format_ms(a)}")
-    lost = [i for i in before.indexes_used if i not in after.indexes_used]
-    if lost and not after.indexes_used:
-        reasons.append(f"no longer uses {', '.join(lost)}")
-    regression = bool(reasons)
-    same = _short_access(before) == _short_access(after)
-    path = _short_access(after) if same else f"{_short_access(before)} → {_short_access(after)}"
-    verdict = f"{path}, {format_ms(b)} → {format_ms(a)}"
-    if regression:
-        verdict += " — REGRESSION (" + "; ".join(reasons) + ")"
-    if over:
-        verdict += f" — over the {format_ms(budget)} OLTP budget"
-    return Comparison(regression, over, verdict, reasons)
-
-
-# Plan tree rows for display ------------------------------------------------------
-
-
-@dataclass
-class PlanRow:
-    depth: int
-    node_type: str
-    detail: str
-    estimated_rows: float | None
-    actual_rows: float | None
-    loops: int
-    total_ms: float | None  # inclusive, all loops
-    self_ms: float | None  # exclusive, all loops
-    shared_hit: int | None
-    shared_read: int | None
-    slowest: bool = False
-
-    @property
-    def misestimate(self) -> float | None:
-        """How far off the estimate was (x times), for rows that both exist."""
-        if not self.estimated_rows or self.actual_rows is None:
-            return None
-        est, act = self.estimated_rows, max(self.actual_rows, 1.0)
-        return max(est, act) / max(min(est, act), 1.0)
-
-
-def _node_detail(node: dict[str, Any]) -> str:
-    parts = []
-    if node.get("Relation Name"):
-        parts.append(f"on {node['Relation Name']}")
-    if node.get("Index Name"):
-        parts.append(f"using {node['Index Name']}")
-    for key in ("Index Cond", "Filter", "Sort Key", "Hash Cond", "Join Filter"):
-        if node.get(key):
-            value = node[key]
-            parts.append(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
-    return " · ".join(parts)
-
-
-def plan_rows(document: Any) -> list[PlanRow]:
-    """Flatten a plan into display rows with per-node exclusive time; mark the slowest."""
-    if not document:
-        return []
-    rows: list[PlanRow] = []
-
-    def inclusive(node: dict[str, Any]) -> float | None:
-        t = node.get("Actual Total Time")
-        if t is None:
-            return None
-        return float(t) * int(node.get("Actual Loops") or 1)
-
-    def visit(node: dict[str, Any], depth: int) -> None:
-        total = inclusive(node)
-        children = node.get("Plans", []) or []
-        child_total = sum(
-            inclusive(c) or 0.0
-            for c in children
-            if c.get("Parent Relationship") not in {"InitPlan", "SubPlan"}
-        )
-        self_ms = None if total is None else max(total - child_total, 0.0)
-        loops = int(node.get("Actual Loops") or 1)
-        actual = node.get("Actual Rows")
-        kind = node.get("Node Type", "?")
-        if node.get("Parallel Aware"):
-            kind = f"Parallel {kind}"
-        rows.append(
-            PlanRow(
-                depth=depth,
-                node_type=kind,
-                detail=_node_detail(node),
-                estimated_rows=node.get("Plan Rows"),
-                actual_rows=None if actual is None else float(actual) * loops,
-                loops=loops,
-                total_ms=total,
-                self_ms=self_ms,
-                shared_hit=node.get("Shared Hit Blocks"),
-                shared_read=node.get("Shared Read Blocks"),
-            )
-        )
-        for child in children:
-            visit(child, depth + 1)
-
-    visit(document[0]["Plan"], 0)
-    timed = [r for r in rows if r.self_ms is not None]
-    if timed:
-        max(timed, key=lambda r: r.self_ms or 0.0).slowest = True
-    return rows

@@ -169,10 +169,12 @@ class LockSampler:
                         "locktype": locktype,
                         "granted": bool(granted),
                         "first_seen_ms": at_ms,
+                        "last_seen_ms": at_ms,
                         "samples": 0,
                     },
                 )
                 entry["samples"] += 1
+                entry["last_seen_ms"] = at_ms
                 entry["granted"] = entry["granted"] and bool(granted)
 
     def locks(self) -> list[dict[str, Any]]:
@@ -221,6 +223,8 @@ class MigrationOutcome:
     statements: list[dict[str, Any]] = field(default_factory=list)
     locks: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    size_before: int | None = None
+    size_after: int | None = None
 
     @property
     def key(self) -> str:
@@ -232,13 +236,20 @@ class _StatementRecorder:
         self.connection = connection
         self.sampler = sampler
         self.statements: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
 
     def __call__(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
         started = time.perf_counter()
+        rows: int | None = None
         try:
-            return execute(sql, params, many, context)
+            result = execute(sql, params, many, context)
+            # Rows an INSERT/UPDATE/DELETE changed; -1 (DDL, SELECT…) is "not a count".
+            cursor = context.get("cursor") if isinstance(context, dict) else None
+            count = getattr(cursor, "rowcount", -1)
+            rows = count if isinstance(count, int) and count >= 0 and _changes_rows(sql) else None
+            return result
         finally:
             ms = (time.perf_counter() - started) * 1000
             text = sql
@@ -247,8 +258,20 @@ class _StatementRecorder:
                     text = self.connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]
                 except Exception:
                     text = f"{sql} -- params: {params!r}"
-            self.statements.append({"sql": text, "ms": round(ms, 3)})
+            self.statements.append(
+                {
+                    "sql": text,
+                    "ms": round(ms, 3),
+                    "at_ms": round((started - self.started) * 1000, 3),
+                    "rows": rows,
+                }
+            )
             self.sampler.sample()
+
+
+def _changes_rows(sql: str) -> bool:
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    return head in {"INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "COPY"}
 
 
 class Rehearsal:
@@ -274,15 +297,24 @@ class Rehearsal:
             cursor.execute("SELECT pg_backend_pid()")
             return int(cursor.fetchone()[0])
 
+    def database_size(self) -> int | None:
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_database_size(current_database())")
+                return int(cursor.fetchone()[0])
+        except Exception:  # a failed transaction; the size is a nicety
+            return None
+
     def apply(self, plan: list[Migration]) -> Iterable[MigrationOutcome]:
         """Yield one outcome per migration; stop after the first failure."""
         dbname = self.connection.settings_dict["NAME"]
         sampler = LockSampler(self.source_alias, dbname, self.backend_pid())
         try:
             for migration in plan:
+                size_before = self.database_size()
                 sampler.start_migration()
                 recorder = _StatementRecorder(self.connection, sampler)
-                started = time.perf_counter()
+                started = recorder.started = time.perf_counter()
                 error = ""
                 try:
                     with self.connection.execute_wrapper(recorder):
@@ -299,6 +331,8 @@ class Rehearsal:
                     statements=recorder.statements,
                     locks=sampler.locks(),
                     error=error,
+                    size_before=size_before,
+                    size_after=None if error else self.database_size(),
                 )
                 yield outcome
                 if error:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from dbgov.conf import dbgov_settings
 from dbgov.models import ExplainRun, MigrationRehearsal, QueryPlan, Task
 
+from .compare import compare
 from .copy import (
     CopyError,
     StagingBusy,
@@ -34,7 +35,7 @@ from .copy import (
     reap_copies,
     register_copy_alias,
 )
-from .explain import ExplainResult, compare, run_explain
+from .explain import ExplainResult, run_explain
 from .patterns import Query, all_patterns
 from .rehearse import Rehearsal, migration_tables, pending_plan, relevant_patterns, task_of
 
@@ -306,6 +307,7 @@ def _store_plan(run: ExplainRun, query: Query, phase: str, result: ExplainResult
         shared_hit_blocks=result.shared_hit_blocks,
         shared_read_blocks=result.shared_read_blocks,
         over_budget=result.over_budget,
+        repetitions=[r.as_dict() for r in result.repetitions],
     )
 
 
@@ -329,6 +331,20 @@ def _explain_all(
     return results
 
 
+def _table_rows(connection: Any, tables: set[str]) -> dict[str, int]:
+    """Estimated rows of ``tables`` on the copy (pg_class.reltuples, fresh after ANALYZE)."""
+    if not tables:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.reltuples::bigint FROM pg_class c"
+            " WHERE c.relname = ANY(%s) AND c.relkind IN ('r', 'p', 'm')"
+            " AND pg_table_is_visible(c.oid)",
+            [sorted(tables)],
+        )
+        return {name: max(int(n), 0) for name, n in cursor.fetchall()}
+
+
 def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> dict[str, Any]:
     """Rehearse on the copy; returns the run's closing fields (raises on failure)."""
     connection = connections[copy_alias]
@@ -350,6 +366,7 @@ def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> dict[str,
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
+    _set(run, table_rows=_table_rows(connection, set().union(*(q.tables for q in patterns))))
     before = _explain_all(run, copy_alias, QueryPlan.Phase.BEFORE, patterns, missing)
 
     for order, outcome in enumerate(rehearsal.apply(plan), start=1):
@@ -365,6 +382,8 @@ def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> dict[str,
             duration_ms=outcome.duration_ms,
             statements=outcome.statements,
             locks=outcome.locks,
+            size_before=outcome.size_before,
+            size_after=outcome.size_after,
         )
         if not outcome.ok:
             raise RehearsalError(f"Migration {outcome.key} failed on the copy: {outcome.error}")

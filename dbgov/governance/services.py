@@ -405,6 +405,13 @@ def _statement_doc(s: am.Statement) -> dict[str, Any]:
         "deferred": s.deferred,
         "new_table": s.new_table,
         "parse_error": facts.parse_error if facts else None,
+        # Per table (the review page shows each): which lock, rewrite, scan.
+        "locks": [
+            {"table": t.table, "lock": str(t.lock), "rewrites": t.rewrites, "scans": t.scans}
+            for t in (facts.locks if facts else ())
+        ],
+        # False for statements PostgreSQL refuses inside a transaction block.
+        "transactional": bool(facts.transactional) if facts else True,
     }
 
 
@@ -660,6 +667,9 @@ def is_owner(user: AnyUser, request: ApprovalRequest) -> bool:
         return False
     if request.requested_by_id == uid:
         return True
+    if request.task_id and ApprovalRequest.task.is_cached(request):  # type: ignore[attr-defined]
+        # Pages that list many requests load their tasks once (select_related).
+        return bool(request.task and request.task.owner_id == uid)
     return bool(request.task_id and Task.objects.filter(pk=request.task_id, owner_id=uid).exists())
 
 
@@ -781,8 +791,14 @@ def _lock_request(request: ApprovalRequest | int | str) -> ApprovalRequest:
 # --------------------------------------------------------------------------- tasks
 
 
-def refresh_task_statuses(keys: Iterable[str]) -> None:
-    """Recompute draft / in review / approved / applied for these tasks."""
+def refresh_task_statuses(
+    keys: Iterable[str], *, on_disk: dict[str, set[tuple[str, str]]] | None = None
+) -> None:
+    """Recompute draft / in review / approved / applied for these tasks.
+
+    ``on_disk`` adds the migration files naming each task (the admin passes them, so
+    that a task no stored plan covers yet is not "draft" while its files are applied).
+    """
     keys = {k for k in keys if k}
     if not keys:
         return
@@ -797,6 +813,8 @@ def refresh_task_statuses(keys: Iterable[str]) -> None:
     migrations: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for key, app, name in latest:
         migrations[key].add((app, name))
+    for key, found in (on_disk or {}).items():
+        migrations[key] |= found
     recorder = MigrationRecorder(connections["default"])
     applied = set(recorder.applied_migrations()) if recorder.has_table() else set()
     pending_review = set(

@@ -38,9 +38,10 @@ def record_applied_migrations(
 
 @receiver(post_migrate, dispatch_uid="dbgov.governance.dba_group")
 def create_dba_group(sender: AppConfig, *, using: str = "default", **kwargs: Any) -> None:
-    """The DBA group exists once dbgov's tables and permissions do."""
+    """The DBA and developer groups exist once dbgov's tables and permissions do."""
     if sender.label != "dbgov" or not _installed(using):
         return
-    from .roles import ensure_dba_group
+    from .roles import ensure_dba_group, ensure_developer_group
 
     ensure_dba_group(using)
+    ensure_developer_group(using)

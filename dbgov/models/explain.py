@@ -70,6 +70,9 @@ class ExplainRun(models.Model):
     regressions = models.PositiveIntegerField(default=0)
     over_budget = models.PositiveIntegerField(default=0)
     failed_queries = models.PositiveIntegerField(default=0)
+    # Estimated rows (pg_class.reltuples after ANALYZE) of the tables the EXPLAINed
+    # queries read, on the copy: what "verified on 100K rows" rests on.
+    table_rows = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +124,9 @@ class QueryPlan(models.Model):
     shared_hit_blocks = models.BigIntegerField(null=True, blank=True)
     shared_read_blocks = models.BigIntegerField(null=True, blank=True)
     over_budget = models.BooleanField(default=False)
+    # Every measured repetition: [{"execution_ms", "planning_ms", "blocks", "plan"}];
+    # ``plan`` and the fields above are the median one's.
+    repetitions = models.JSONField(default=list, blank=True)
     # Set on the "after" plan by the comparison.
     regression = models.BooleanField(default=False)
     verdict = models.CharField(max_length=300, blank=True)
@@ -153,6 +159,7 @@ class QueryPlan(models.Model):
             "over_budget": self.over_budget,
             "regression": self.regression,
             "verdict": self.verdict,
+            "timings_ms": [r.get("execution_ms") for r in self.repetitions],
         }
 
 
@@ -171,10 +178,15 @@ class MigrationRehearsal(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OK)
     error = models.TextField(blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
-    # [{"sql": ..., "ms": ...}] in execution order.
+    # [{"sql", "ms", "at_ms" (start, from the migration's start), "rows" (rowcount,
+    # None for DDL)}] in execution order.
     statements = models.JSONField(default=list, blank=True)
-    # [{"relation": ..., "mode": ..., "locktype": ..., "granted": ..., "samples": n}]
+    # [{"relation", "mode", "locktype", "granted", "samples", "first_seen_ms",
+    # "last_seen_ms"}]: sampled from pg_locks while the migration ran.
     locks = models.JSONField(default=list, blank=True)
+    # pg_database_size of the copy before and after the migration (bytes).
+    size_before = models.BigIntegerField(null=True, blank=True)
+    size_after = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "order"]

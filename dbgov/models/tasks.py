@@ -47,6 +47,9 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["key"]
+        permissions = [
+            ("view_all_tasks", "Can view every task's plans, findings and runs"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(key__regex=TASK_KEY_PATTERN), name="dbgov_task_key_format"

@@ -74,21 +74,14 @@ def test_rehearse_from_the_task_page_and_read_the_run(
     assert "Seq Scan" in before.locator("tr.dbgov-slowest").inner_text()  # slowest node
     after_nodes = after.locator("table.dbgov-plan tbody tr").all_inner_texts()
     assert any("Index Scan" in n and "shop_orders_user_history_idx" in n for n in after_nodes)
-    # Per node: self and total time, estimated and actual rows, loops, buffers.
+    # Per node: time with its share, rows per loop (actual / estimated), loops, buffers.
     headers = before.locator("table.dbgov-plan thead th").all_inner_texts()
-    assert [h.lower() for h in headers] == [
-        "node",
-        "self",
-        "total",
-        "rows est.",
-        "rows actual",
-        "loops",
-        "buffers",
-    ]
-    rehearsal = page.locator("table.dbgov-rehearsals tbody tr").first
-    text = rehearsal.inner_text()
+    assert [h.lower() for h in headers] == ["node", "time", "rows per loop", "loops", "buffers"]
+    rehearsal = page.locator("section.dbgov-migration-report").first
+    text = rehearsal.inner_text().replace("\n", " ")
     assert "shop.0003_orders_user_history_index" in text
-    assert "ShareLock on public.shop_orders" in text.replace("\n", " ")
+    assert "SHARE on public.shop_orders" in text
+    assert "database size +" in text
 
     page.goto(f"{page.base}/admin/dbgov/explainrun/")
     _shot(page, "runs")

@@ -28,6 +28,8 @@ def test_defaults_pass() -> None:
         ({"COPY_PREFIX": "x" * 31}, "dbgov.E051"),
         ({"OLTP_BUDGET_MS": 0}, "dbgov.E052"),
         ({"EXPLAIN_STATEMENT_TIMEOUT_MS": "30s"}, "dbgov.E052"),
+        ({"STATEMENT_BUDGET_MS": -1}, "dbgov.E052"),
+        ({"REGRESSION_MIN_BLOCKS": "many"}, "dbgov.E052"),
     ],
 )
 def test_bad_rehearsal_settings(setting: dict[str, object], check_id: str) -> None:

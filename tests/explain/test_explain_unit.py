@@ -9,9 +9,11 @@ import pytest
 from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 
+from dbgov.explain.compare import compare
 from dbgov.explain.copy import NotStaging, ensure_staging, is_copy_alias, parse_copy_name
-from dbgov.explain.explain import compare, parse_explain, plan_rows, run_explain
+from dbgov.explain.explain import parse_explain, run_explain
 from dbgov.explain.patterns import Query, all_patterns, code_patterns, sql_tables
+from dbgov.explain.plantree import plan_tree
 from dbgov.explain.rehearse import migration_tables, pending_plan, relevant_patterns
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -163,7 +165,7 @@ def test_verdict_for_an_index_that_helps() -> None:
     after = parse_explain(load("user_order_history_after.json"))
     cmp = compare(before, after)
     assert not cmp.regression and not cmp.over_budget
-    assert cmp.verdict == "Seq Scan → Index Scan, 10 ms → 0.06 ms"
+    assert cmp.verdict.startswith("Seq Scan → Index Scan, 10 ms → 0.06 ms, buffers 974 → ")
 
 
 def test_regression_and_budget_are_flagged() -> None:
@@ -178,13 +180,13 @@ def test_regression_and_budget_are_flagged() -> None:
         assert "over the 5.0 ms OLTP budget" in compare(fast, slow).verdict
 
 
-def test_plan_rows_give_per_node_time_and_mark_the_slowest() -> None:
-    rows = plan_rows(load("user_order_history_before.json"))
+def test_plan_tree_gives_per_node_time_and_marks_the_slowest() -> None:
+    rows = plan_tree(load("user_order_history_before.json")).nodes
     assert [(r.depth, r.node_type) for r in rows] == [(0, "Limit"), (1, "Sort"), (2, "Seq Scan")]
     slowest = [r for r in rows if r.slowest]
     assert [r.node_type for r in slowest] == ["Seq Scan"]
     seq = rows[2]
     assert seq.self_ms == pytest.approx(10.303)
-    assert seq.estimated_rows == 49 and seq.actual_rows == 55
+    assert seq.plan_rows == 49 and seq.actual_rows == 55
     assert seq.shared_hit == 974
-    assert "Filter: (user_id = 42)" in seq.detail
+    assert ("Filter", "(user_id = 42)") in seq.details

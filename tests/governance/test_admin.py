@@ -234,3 +234,146 @@ def test_task_created_in_the_admin_is_audited(users: dict[str, Any]) -> None:
         reverse("admin:dbgov_task_add"), {"key": "bad", "title": "x", "acceptance_criteria": ""}
     )
     assert not Task.objects.filter(key="bad").exists()
+
+
+def plan_document(nodes: int) -> list[dict[str, Any]]:
+    """An EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) document with ``nodes`` scans under
+    an Append (the shape of a query over a partitioned table)."""
+    scans = [
+        {
+            "Node Type": "Seq Scan",
+            "Parent Relationship": "Member",
+            "Relation Name": f"shop_orders_p{i}",
+            "Plan Rows": 100,
+            "Actual Rows": 90,
+            "Actual Loops": 1,
+            "Actual Total Time": 0.5,
+            "Shared Hit Blocks": 10,
+            "Shared Read Blocks": 0,
+            "Filter": "(status = 'new')",
+            "Rows Removed by Filter": 10,
+        }
+        for i in range(nodes)
+    ]
+    root = {
+        "Node Type": "Append",
+        "Plan Rows": 100 * nodes,
+        "Actual Rows": 90 * nodes,
+        "Actual Loops": 1,
+        "Actual Total Time": 0.6 * nodes,
+        "Shared Hit Blocks": 10 * nodes,
+        "Shared Read Blocks": 0,
+        "Plans": scans,
+    }
+    return [{"Plan": root, "Planning Time": 0.2, "Execution Time": 0.7 * nodes}]
+
+
+def rehearsal_run(task: Any, nodes: int) -> Any:
+    from dbgov.models import ExplainRun, MigrationRehearsal, QueryPlan
+
+    run = ExplainRun.objects.create(
+        task=task, database_alias="staging", status="succeeded", step="done", duration_ms=10.0
+    )
+    for order in range(1, 4):
+        MigrationRehearsal.objects.create(
+            run=run,
+            order=order,
+            app_label="shop",
+            name=f"00{order}_x",
+            duration_ms=1.0,
+            statements=[{"sql": "SELECT 1", "ms": 0.1, "at_ms": 0.0, "rows": None}],
+            locks=[
+                {
+                    "relation": "public.shop_orders",
+                    "mode": "ShareLock",
+                    "granted": True,
+                    "first_seen_ms": 0.0,
+                    "last_seen_ms": 0.5,
+                }
+            ],
+        )
+    for name in ("q1", "q2"):
+        for phase in ("before", "after"):
+            doc = plan_document(nodes)
+            QueryPlan.objects.create(
+                run=run,
+                pattern_name=name,
+                sql="SELECT 1",
+                phase=phase,
+                plan=doc,
+                execution_ms=1.0,
+                shared_hit_blocks=10 * nodes,
+                repetitions=[{"execution_ms": t, "blocks": 1, "plan": doc} for t in (1.0, 1.1)],
+            )
+    return run
+
+
+def test_run_and_report_pages_query_counts_do_not_grow_with_plan_nodes(
+    users: dict[str, Any], tasks: Any, capsys: Any
+) -> None:
+    client = client_for(users["dba"])
+    counts = {}
+    for nodes in (5, 300):
+        run = rehearsal_run(tasks["T-021"], nodes)
+        url = reverse("admin:dbgov_explainrun_change", args=[run.pk])
+        counts[nodes] = {
+            "run": count_queries(client, url),
+            "runs": count_queries(client, reverse("admin:dbgov_explainrun_changelist")),
+            "task report": count_queries(
+                client, reverse("admin:dbgov_task_report", args=[tasks["T-021"].pk])
+            ),
+        }
+    with capsys.disabled():
+        print("\nqueries per run page (5 nodes -> 300 nodes per plan):", counts)
+    assert counts[5] == counts[300]
+    page = client.get(url).content.decode()
+    assert page.count('class="dbgov-node"') >= 600  # every node of both plans drawn
+
+
+def test_developer_role_sees_own_tasks_only(users: dict[str, Any], t021_plan: am.Plan) -> None:
+    from django.contrib.auth.models import User
+
+    from dbgov.governance.roles import ensure_developer_group
+    from dbgov.models import Task
+
+    dev = User.objects.create_user("devonly", password="pw", is_staff=True)
+    dev.groups.add(ensure_developer_group())
+    other = User.objects.create_user("someone", password="pw", is_staff=True)
+    Task.objects.create(key="T-021", title="Create orders", owner=dev)
+    Task.objects.create(key="T-036", title="Rename total", owner=other)
+    plan = services.save_plan(t021_plan)
+    c = client_for(dev)
+    queue = c.get(reverse("admin:dbgov_approvalrequest_changelist") + "?status=all")
+    assert queue.status_code == 200
+    body = queue.content.decode()
+    assert "fk-cascade" in body and "rename-column" not in body
+    tasks_page = c.get(reverse("admin:dbgov_task_changelist")).content.decode()
+    assert "T-021" in tasks_page and "T-036" not in tasks_page
+    assert c.get(reverse("admin:dbgov_plan_review", args=[plan.pk])).status_code == 200
+    theirs = ApprovalRequest.objects.get(rule_id="rename-column")
+    denied = c.get(reverse("admin:dbgov_approvalrequest_change", args=[theirs.pk]))
+    assert denied.status_code == 403 and b'id="user-tools"' in denied.content
+    audit = c.get(reverse("admin:dbgov_auditevent_changelist"))
+    assert audit.status_code == 403 and b"dbgov.view_auditevent" in audit.content
+    assert not dev.has_perm("dbgov.approve_finding") and not dev.has_perm("dbgov.rehearse_task")
+    report = c.get(reverse("admin:dbgov_task_report", args=[Task.objects.get(key="T-036").pk]))
+    assert report.status_code == 403 and b"not your task" in report.content
+
+
+def test_task_status_agrees_with_its_applied_migrations(users: dict[str, Any]) -> None:
+    """Reseeded rows said "in review" / "draft" while the task page said "Applied: no"."""
+    from dbgov.models import Task
+
+    # As a reseed leaves them: statuses from the fixture, no stored plan at all.
+    Task.objects.create(key="T-021", title="Create orders", status="in_review")
+    Task.objects.create(key="T-099", title="Nothing written yet", status="applied")
+    c = client_for(users["dba"])
+    listing = c.get(reverse("admin:dbgov_task_changelist")).content.decode()
+    assert listing.count("dbgov-status") >= 2
+    # shop.0002_orders and 0003 name T-021 and are applied in the test database.
+    assert Task.objects.get(key="T-021").status == Task.Status.APPLIED
+    assert Task.objects.get(key="T-099").status == Task.Status.DRAFT
+    task = Task.objects.get(key="T-021")
+    page = c.get(reverse("admin:dbgov_task_change", args=[task.pk])).content.decode()
+    assert "shop.0003_orders_user_history_index" in page
+    assert "not yet" not in page  # every migration of the task reads applied

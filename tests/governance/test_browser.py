@@ -50,9 +50,8 @@ def test_dba_approves_from_the_queue_and_the_task_becomes_approved(
     login(page, base, "dba", "dba-pass")
     page.goto(f"{base}/admin/dbgov/approvalrequest/")
     page.click("text=fk-cascade")
-    page.select_option("#dbgov-decide select[name=decision]", "approved")
     page.fill("#dbgov-decide textarea[name=reason]", "CASCADE is intended: orders own their items")
-    page.click("#dbgov-decide input[type=submit]")
+    page.click("#dbgov-decide button[value=approved]")
     page.wait_for_selector(".messagelist")
     assert "Approved" in page.inner_text(".messagelist")
     assert Approval.objects.get().reviewer.username == "dba"

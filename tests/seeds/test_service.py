@@ -421,6 +421,10 @@ def test_demo_dev_seeds_load(seed_dirs: Callable[..., None]) -> None:
     assert dba.check_password("dba-dev-password")  # documented in docs/seeds.md
     assert Group.objects.get(name="DBA") in dba.groups.all()
     assert User.objects.get(username="dev").check_password("dev-password")
+    # The developer who owns the tasks sees them (issue 13: "no permission to view").
+    dev = User.objects.get(username="dev")
+    assert Group.objects.get(name="Developers") in dev.groups.all()
+    assert dev.has_perm("dbgov.view_task") and not dev.has_perm("dbgov.approve_finding")
     assert Order.objects.count() >= 3
     assert seed("test").rows == 6
 
