@@ -264,8 +264,12 @@ def test_since_plans_what_changed_against_an_empty_database(scratch_db, temp_sho
 def test_user_function_volatility_comes_from_the_targets_catalog(scratch_db, temp_shop):
     folder = temp_shop("introspection")
     with _target(scratch_db) as conn:
-        conn.execute("CREATE FUNCTION shop_fixed_zone() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 1'")
-        conn.execute("CREATE FUNCTION shop_next_ticket() RETURNS int VOLATILE LANGUAGE sql AS 'SELECT 2'")
+        conn.execute(
+            "CREATE FUNCTION shop_fixed_zone() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 1'"
+        )
+        conn.execute(
+            "CREATE FUNCTION shop_next_ticket() RETURNS int VOLATILE LANGUAGE sql AS 'SELECT 2'"
+        )
     try:
         (folder / "0005_defaults.py").write_text(
             "from django.db import migrations\n\n\n"
