@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .locks import pg_major
 from .model import Operation, Plan, Statement, StatementFacts
@@ -31,10 +31,47 @@ def normalize_table(name: str) -> str:
 
 
 def created_table(facts: StatementFacts) -> str | None:
-    """The (normalized) table a CREATE TABLE / CREATE TABLE AS statement creates."""
-    if facts.kind in ("CREATE TABLE", "CREATE TABLE AS") and facts.details.get("table"):
-        return normalize_table(facts.details["table"])
-    return None
+    """The (normalized) relation a CREATE TABLE / CREATE TABLE AS / SELECT INTO / CREATE
+    [MATERIALIZED] VIEW statement creates (CREATE OR REPLACE VIEW may replace a live one)."""
+    kind = facts.kind
+    if kind in ("CREATE TABLE", "CREATE TABLE AS", "CREATE MATERIALIZED VIEW"):
+        name = facts.details.get("table")
+    elif kind == "CREATE VIEW" and not facts.details.get("replace"):
+        name = facts.details.get("view")
+    else:
+        return None
+    return normalize_table(name) if name else None
+
+
+def created_before_each(
+    facts: Sequence[StatementFacts | None], *, in_transaction: bool = False
+) -> list[frozenset[str]]:
+    """For each statement in execution order, the (normalized) tables that earlier
+    statements created and that still exist: a ROLLBACK undoes the CREATEs since its
+    BEGIN (or since the start, in a migration that runs in one transaction), a DROP
+    TABLE removes the table. A statement before the CREATE does not see it as new."""
+    live: set[str] = set()
+    since_begin: set[str] | None = set() if in_transaction else None
+    out: list[frozenset[str]] = []
+    for f in facts:
+        out.append(frozenset(live))
+        if f is None:
+            continue
+        new = created_table(f)
+        if new:
+            live.add(new)
+            if since_begin is not None:
+                since_begin.add(new)
+        elif f.kind == "DROP TABLE":
+            live.difference_update(normalize_table(t) for t in f.details.get("objects", ()))
+        elif f.kind == "BEGIN":
+            since_begin = set()
+        elif f.kind in ("COMMIT", "END"):
+            since_begin = None
+        elif f.kind == "ROLLBACK":
+            live.difference_update(since_begin or ())
+            since_begin = None
+    return out
 
 
 def is_new_for(created_by: dict[str, str], table: str, task: str | None) -> bool:

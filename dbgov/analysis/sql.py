@@ -1523,6 +1523,16 @@ def _dml(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> 
         details["columns"] = [_unwrap(t)[1].get("name") for t in body.get("cols", ())]
         _, sel = _unwrap(body.get("selectStmt"))
         details["from_select"] = bool(sel.get("fromClause"))
+        conflict = body.get("onConflictClause") or {}
+        if conflict.get("targetList"):
+            # ON CONFLICT … DO UPDATE SET a = …, b = …
+            details["assignment_lists"] = [_target_names(conflict["targetList"])]
+    if kind == "MERGE":
+        # each WHEN … THEN UPDATE SET … / INSERT (…) names its columns once
+        details["assignment_lists"] = [
+            _target_names(_unwrap(w)[1].get("targetList", ()))
+            for w in body.get("mergeWhenClauses", ())
+        ]
     # tables read by the statement (FROM / USING / WITH / INSERT … SELECT): ACCESS SHARE
     sources = [
         body[k]
@@ -1553,6 +1563,35 @@ def _dml(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> 
                     writes = fk.on_delete != "NO ACTION" and fk.on_delete != "RESTRICT"
                     acc.lock(other, LockLevel.ROW_EXCLUSIVE if writes else LockLevel.ROW_SHARE)
     return _make(text, node, kind, acc, details)
+
+
+def _target_names(targets: Iterable[Node]) -> list[str]:
+    """The column names of ResTargets (SET a = …, INSERT (a, b))."""
+    return [n for n in (_unwrap(t)[1].get("name") for t in targets) if n]
+
+
+def _output_names(query: Node | None) -> list[str]:
+    """The column names a SELECT produces, where PostgreSQL's naming is certain (an
+    alias, a column reference, a function call); others are left out."""
+    _, sel = _unwrap(query)
+    while sel.get("op") not in (None, "SETOP_NONE") and sel.get("larg"):
+        sel = sel["larg"]  # a UNION's columns are named by its first branch
+    names: list[str] = []
+    for item in sel.get("targetList", ()):
+        _, target = _unwrap(item)
+        if target.get("name"):
+            names.append(target["name"])
+            continue
+        kind, value = _unwrap(target.get("val"))
+        if kind == "TypeCast":
+            kind, value = _unwrap(value.get("arg"))
+        if kind == "ColumnRef":
+            fields = _strings(value.get("fields"))
+            if fields and fields[-1] != "*":
+                names.append(fields[-1])
+        elif kind == "FuncCall":
+            names.append(_strings(value.get("funcname"))[-1])
+    return names
 
 
 def _same_relation(a: str, b: str) -> bool:
@@ -1597,7 +1636,8 @@ def _select(text: str, node: str, body: Node, details: dict[str, Any], pg: int) 
         acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
     if body.get("intoClause"):
         into = _rv_name(_unwrap({"IntoClause": body["intoClause"]})[1].get("rel"))
-        details["into"] = into
+        # SELECT … INTO t creates t, as CREATE TABLE t AS SELECT … does
+        details.update(into=into, table=into, output_columns=_output_names({"s": body}))
         return _make(text, node, "CREATE TABLE AS", acc, details)
     return _make(text, node, "SELECT", acc, details)
 
@@ -1690,6 +1730,7 @@ def _create_table_as(
     acc = _Acc()
     _, into = _unwrap({"IntoClause": body.get("into") or {}})
     details["table"] = _rv_name(into.get("rel"))
+    details["output_columns"] = _strings(into.get("colNames")) or _output_names(body.get("query"))
     for name, sub in _walk(body.get("query")):
         if name == "RangeVar":
             _statement_lock(acc, _rv_name(sub), "SELECT")
@@ -1701,7 +1742,11 @@ def _create_table_as(
 
 def _view(text: str, node: str, body: Node, details: dict[str, Any], pg: int) -> StatementFacts:
     view = _rv_name(body.get("view"))
-    details.update(view=view, replace=bool(body.get("replace")))
+    details.update(
+        view=view,
+        replace=bool(body.get("replace")),
+        output_columns=_strings(body.get("aliases")) or _output_names(body.get("query")),
+    )
     acc = _Acc()
     if details["replace"]:
         acc.lock(view, AE)  # replacing an existing view's query (view.c)

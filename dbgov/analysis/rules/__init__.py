@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ..facts import created_before_each, created_table
 from ..model import Finding, Migration, Operation, Plan, Severity, Statement, StatementFacts
 from .base import (
     Hit,
@@ -213,7 +214,11 @@ class _Evaluator:
         """Run statement rules over statements in execution order, tracking the transaction."""
         in_tx = in_transaction
         previous: list[StatementFacts] = []
-        timeout = False
+        timeouts: dict[str, bool] = {}
+        earlier = created_before_each([w.facts for w in items], in_transaction=in_transaction)
+        created_here = frozenset(
+            t for t in (created_table(w.facts) for w in items if w.facts is not None) if t
+        )
         for index, where in enumerate(items):
             facts = where.facts
             if facts is None:
@@ -226,10 +231,12 @@ class _Evaluator:
                 in_transaction=in_tx,
                 # the live list: rules read it during their check, before it grows
                 previous_in_transaction=previous,
-                timeout_set=timeout,
+                timeout_set=any(timeouts.values()),
                 operation=where.operation,
                 migration=where.migration,
                 source_sql=source_sql_for(where) if source_sql_for else None,
+                created_here=created_here,
+                created_earlier=earlier[index],
             )
             only_new = bool(facts.tables) and all(ctx.is_new(t) for t in facts.tables)
             suppress = _Lazy(suppress_for, where)  # read only when a rule fires
@@ -248,18 +255,30 @@ class _Evaluator:
                 in_tx, previous = False, []
             elif in_tx:
                 previous.append(facts)
-            if kind == "SELECT":
-                # SELECT set_config('lock_timeout', '2s', false) sets it too
-                for name in ("lock_timeout", "statement_timeout"):
-                    value = (facts.details.get("set_config") or {}).get(name)
-                    if value is not None:
-                        timeout = str(value).strip("'\" ") not in ("0", "", "DEFAULT")
-            if kind == "SET" and facts.details.get("name") in ("lock_timeout", "statement_timeout"):
-                timeout = str(facts.details.get("value", "0")).strip("'\" ") not in (
-                    "0",
-                    "",
-                    "DEFAULT",
-                )
+            _track_timeouts(facts, timeouts)
+
+
+def _track_timeouts(facts: StatementFacts, timeouts: dict[str, bool]) -> None:
+    """Whether lock_timeout / statement_timeout is in force after ``facts``: SET and
+    set_config() turn it on (unless to 0 / DEFAULT), RESET turns it off."""
+    names = ("lock_timeout", "statement_timeout")
+    if facts.kind == "SELECT":
+        for name in names:
+            value = (facts.details.get("set_config") or {}).get(name)
+            if value is not None:
+                timeouts[name] = _timeout_on(value)
+    elif facts.kind == "SET" and facts.details.get("name") in names:
+        timeouts[facts.details["name"]] = _timeout_on(facts.details.get("value", "0"))
+    elif facts.kind == "RESET":
+        reset = facts.details.get("name")
+        if reset == "ALL":
+            timeouts.clear()
+        elif reset in names:
+            timeouts[reset] = False
+
+
+def _timeout_on(value: Any) -> bool:
+    return str(value).strip("'\" ") not in ("0", "", "DEFAULT")
 
 
 @cache

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..facts import is_new_for
+from ..facts import is_new_for, normalize_table
 from ..model import LockLevel, Migration, Operation, Severity, Statement, StatementFacts
 
 
@@ -74,8 +74,17 @@ class StatementContext:
     migration: Migration | None = None
     # SQL as written in the migration/file, when it differs from the rendered text
     source_sql: str | None = None
+    # Tables created in this migration / file, and those of them created (and not
+    # rolled back or dropped) before this statement (facts.created_before_each)
+    created_here: frozenset[str] = frozenset()
+    created_earlier: frozenset[str] = frozenset()
 
     def is_new(self, table: str | None) -> bool:
+        if table is not None and self.created_here:
+            name = normalize_table(table)
+            if name in self.created_here:
+                # created in this very migration: new only after its CREATE ran
+                return name in self.created_earlier
         if self.statement is not None and self.statement.new_table:
             return True
         return self.plan.is_new(table)

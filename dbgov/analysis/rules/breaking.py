@@ -31,6 +31,8 @@ class DropNotNull(Rule):
     )
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        if ctx.is_new(target(ctx.facts)):
+            return  # created in this plan / file: no running code reads it yet
         for cmd in commands(ctx.facts, "DROP NOT NULL"):
             yield Hit(message=f"{target(ctx.facts)}.{cmd.get('column_name')} becomes nullable.")
 
@@ -90,4 +92,91 @@ class CreateDomainWithConstraint(Rule):
             yield Hit(
                 message=f"ALTER DOMAIN {f.details.get('domain')} ADD CONSTRAINT checks every column using it.",
                 scans=bool(f.details.get("checks_all_columns")),
+            )
+
+
+@register
+class AddUniqueIndex(Rule):
+    kinds = frozenset({"CREATE INDEX"})
+    id = "add-unique-index"
+    severity = Severity.CARE
+    category = "breaking"
+    scope = "sql"
+    locking = True
+    summary = "A unique index on an existing table can reject the running release's writes."
+    why = (
+        "CREATE UNIQUE INDEX (even CONCURRENTLY, which keeps writes flowing while it builds) "
+        "fails if the rows already hold duplicates — a CONCURRENTLY build then leaves an "
+        "INVALID index behind that still slows writes — and once built it rejects every "
+        "INSERT or UPDATE of the running release that would duplicate a key."
+    )
+    safe_alternative = (
+        "1. Check for duplicates with a GROUP BY … HAVING count(*) > 1 query and clean them "
+        "up. 2. Deploy code that never writes duplicates (get_or_create / update_or_create, "
+        "or handle IntegrityError). 3. Then build the index CONCURRENTLY in a migration with "
+        "`atomic = False`; drop an INVALID leftover before retrying."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        d = ctx.facts.details
+        if not d.get("unique"):
+            return
+        table = target(ctx.facts)
+        if ctx.is_new(table):
+            return
+        keys = ", ".join(d.get("columns") or ()) or "its expressions"
+        if d.get("expressions") and d.get("columns"):
+            keys += " and expressions"
+        how = "CONCURRENTLY " if ctx.facts.concurrently else ""
+        lock = ctx.facts.lock.value if ctx.facts.lock else "its lock"
+        yield Hit(
+            message=f"CREATE UNIQUE INDEX {how}on {table} ({keys}) under {lock} fails on "
+            "existing duplicates and then rejects the running release's writes that "
+            "duplicate a key.",
+            table=table,
+        )
+
+
+@register
+class NotValidConstraintRejectsWrites(Rule):
+    needs_actions = frozenset(
+        {"ADD CONSTRAINT CHECK", "ADD CONSTRAINT FOREIGN KEY", "ADD CONSTRAINT NOT NULL"}
+    )
+    kinds = frozenset({"ALTER TABLE"})
+    id = "not-valid-rejects-writes"
+    # A warning: NOT VALID is the safe way to add a constraint (add-check-validated,
+    # add-foreign-key-validated); the reader checks the running release obeys it.
+    severity = Severity.WARNING
+    category = "breaking"
+    scope = "sql"
+    locking = True
+    summary = "A NOT VALID constraint is enforced on new writes at once."
+    why = (
+        "NOT VALID only skips checking the existing rows: from the commit on, every INSERT "
+        "and UPDATE is checked, so the running release's writes that violate the new "
+        "constraint fail before the new release that obeys it is deployed."
+    )
+    safe_alternative = (
+        "Deploy the code that writes only valid rows first (or check that the running "
+        "release never writes violating values), then add the constraint NOT VALID and "
+        "VALIDATE it in a later migration."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        table = target(ctx.facts)
+        for cmd in commands(ctx.facts):
+            con = cmd.get("constraint") or {}
+            if not con.get("not_valid") or not str(cmd.get("action", "")).startswith(
+                "ADD CONSTRAINT"
+            ):
+                continue
+            lock = cmd.get("lock") or "its lock"
+            kind = con.get("type", "")
+            what = f"{kind} {con.get('name') or ''}".strip()
+            if kind == "FOREIGN KEY":
+                what += f" → {con.get('referenced_table')}"
+            yield Hit(
+                message=f"{what} on {table} is added NOT VALID under {lock}: it is enforced on "
+                "new writes at once, so the running release's INSERT/UPDATE that violate it fail.",
+                table=table,
             )

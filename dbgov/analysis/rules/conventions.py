@@ -266,7 +266,7 @@ class HardDelete(Rule):
     safe_alternative = "UPDATE … SET deleted_at = now() WHERE … instead of DELETE (and filter on deleted_at IS NULL)."
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        if ctx.facts.kind == "DELETE":
+        if ctx.facts.kind == "DELETE" and not ctx.is_new(ctx.facts.details.get("table")):
             yield Hit(
                 message=f"DELETE FROM {ctx.facts.details.get('table')}: use deleted_at instead."
             )

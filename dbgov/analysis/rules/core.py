@@ -57,7 +57,7 @@ class RenderFailed(Rule):
 
 @register
 class SqlParseError(Rule):
-    kinds = frozenset({""})
+    # every kind: a statement that parses is the near miss (parse errors have kind "")
     id = "sql-parse-error"
     severity = Severity.ERROR
     category = "analysis"
@@ -304,10 +304,11 @@ class SetNotNull(Rule):
     category = "locks"
     scope = "sql"
     locking = True
-    summary = "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE."
+    summary = "SET NOT NULL (or PostgreSQL 18's ADD CONSTRAINT … NOT NULL) scans the whole table under ACCESS EXCLUSIVE."
     why = (
-        "ALTER COLUMN … SET NOT NULL takes ACCESS EXCLUSIVE and reads every row to check it, "
-        "unless a valid CHECK (col IS NOT NULL) constraint already proves it (PostgreSQL 12+)."
+        "ALTER COLUMN … SET NOT NULL and a validated ADD CONSTRAINT … NOT NULL take ACCESS "
+        "EXCLUSIVE and read every row to check it, unless a valid CHECK (col IS NOT NULL) "
+        "constraint already proves it (PostgreSQL 12+)."
     )
     safe_alternative = (
         "1. AddConstraint CHECK (col IS NOT NULL) NOT VALID (RunSQL). 2. In a separate "
@@ -336,14 +337,28 @@ class SetNotNull(Rule):
                 name = (key, str(cmd.get("constraint_name")))
                 if name in self._pending:
                     self._proven.add((key, self._pending.pop(name)))
+        major = ctx.plan.pg_major
         for cmd in ctx.facts.details.get("commands", ()):
-            if cmd.get("action") != "SET NOT NULL":
+            if cmd.get("action") == "SET NOT NULL":
+                columns = [cmd.get("column_name")]
+                how = "SET NOT NULL"
+            elif cmd.get("action") == "ADD CONSTRAINT NOT NULL" and not cmd.get("not_valid"):
+                # PostgreSQL 18: a named NOT NULL constraint, validated like SET NOT NULL
+                columns = list((cmd.get("constraint") or {}).get("columns") or ())
+                how = "ADD CONSTRAINT … NOT NULL"
+            else:
                 continue
-            major = ctx.plan.pg_major
-            if (key, cmd.get("column_name")) in self._proven and (major is None or major >= 12):
+            unproven = [
+                c
+                for c in columns
+                if not ((key, c) in self._proven and (major is None or major >= 12))
+            ]
+            if not unproven:
                 continue  # the validated CHECK proves it: no scan
             yield Hit(
-                message=f"SET NOT NULL on {table} scans it under ACCESS EXCLUSIVE.",
+                message=f"{how} ({', '.join(map(str, unproven))}) on {table} reads every row "
+                "under ACCESS EXCLUSIVE: the running release's reads and writes on it wait "
+                "for the whole scan.",
                 table=table,
                 scans=True,
             )
@@ -557,13 +572,22 @@ class Truncate(Rule):
     )
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        if ctx.facts.kind == "TRUNCATE":
-            yield Hit(message=f"TRUNCATE {', '.join(ctx.facts.tables)} deletes every row.")
+        tables = [t for t in ctx.facts.tables if not ctx.is_new(t)]
+        if ctx.facts.kind == "TRUNCATE" and tables:
+            cascade = (
+                " (and, with CASCADE, of every referencing table)"
+                if ctx.facts.details.get("cascade")
+                else ""
+            )
+            yield Hit(
+                message=f"TRUNCATE {', '.join(tables)} deletes every row{cascade} under ACCESS "
+                "EXCLUSIVE: the running release reads empty tables from the commit on."
+            )
 
 
 @register
 class DropSchemaOrDatabase(Rule):
-    kinds = frozenset({"DROP SCHEMA", "DROP DATABASE"})
+    kinds = frozenset({"CREATE SCHEMA", "DROP SCHEMA", "DROP DATABASE"})
     id = "drop-schema-or-database"
     severity = Severity.PLAN
     category = "breaking"
@@ -572,9 +596,24 @@ class DropSchemaOrDatabase(Rule):
     why = "Every table, function and row inside is gone once committed."
     safe_alternative = "Never in a migration: archive, then drop by hand under an approved plan."
 
+    def __init__(self) -> None:
+        # schemas created earlier in the same migration / file: {(migration id, name)}
+        self._created: set[tuple[int, str]] = set()
+
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        if ctx.facts.kind in ("DROP SCHEMA", "DROP DATABASE"):
-            yield Hit(message=f"{ctx.facts.kind} in a migration.")
+        key = id(ctx.migration) if ctx.migration is not None else -1
+        f = ctx.facts
+        if f.kind == "CREATE SCHEMA":
+            self._created.add((key, str(f.details.get("name", "")).lower()))
+            return
+        names = [str(o) for o in f.details.get("objects", ())]
+        if f.kind == "DROP SCHEMA" and all((key, n.lower()) in self._created for n in names):
+            return  # only schemas this file created: nothing of the running release
+        if f.kind in ("DROP SCHEMA", "DROP DATABASE"):
+            yield Hit(
+                message=f"{f.kind} {', '.join(names)} destroys every table and row in it: the "
+                "running release's queries on them fail from the commit on."
+            )
 
 
 # -- conventions ----------------------------------------------------------------------------

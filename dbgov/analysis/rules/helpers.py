@@ -57,22 +57,25 @@ def type_base(type_sql: str | None) -> str:
     return base.removesuffix("[]")
 
 
-_LONG_WORD = re.compile(r'[^\s"(),;.]{64,}|"[^"]{64,}"')
+# A candidate for a name over 63 bytes: 16+ characters (4 bytes each at most in UTF-8),
+# quoted ones with their doubled quotes; the scanner decides.
+_LONG_WORD = re.compile(r'[^\s"(),;.]{16,}|"(?:[^"]|""){16,}"')
 
 
 def long_identifiers(sql: str, limit: int = 63) -> list[str]:
-    """Identifiers written longer than ``limit`` bytes (PostgreSQL truncates them)."""
-    if len(sql) <= limit or not _LONG_WORD.search(sql):
+    """Identifiers longer than ``limit`` bytes (PostgreSQL truncates them): counted in
+    UTF-8 bytes as PostgreSQL does, a quoted name with its ``""`` read as one quote."""
+    if len(sql) <= limit // 4 or not _LONG_WORD.search(sql):
         return []
     from pglast import parser
 
     found: list[str] = []
     try:
-        tokens = parser.scan(sql)
+        tokens = parser.scan(sql)  # offsets in characters of ``sql``
     except Exception:
         return []
     for tok in tokens:
-        if tok.name != "IDENT" or tok.end - tok.start + 1 <= limit:
+        if tok.name != "IDENT" or tok.end - tok.start + 1 < 16:
             continue
         text = sql[tok.start : tok.end + 1]
         name = text[1:-1].replace('""', '"') if text.startswith('"') else text.lower()

@@ -352,7 +352,8 @@ class _RewriteAction(Rule):
         for action in self.actions:
             if action in ctx.facts.actions:
                 yield Hit(
-                    message=f"{action} on {target(ctx.facts)} rewrites it under ACCESS EXCLUSIVE.",
+                    message=f"{action} on {target(ctx.facts)} rewrites it under ACCESS "
+                    "EXCLUSIVE: the running release's reads and writes wait for the whole copy.",
                     table=target(ctx.facts),
                     lock=AE,
                     rewrites=True,
@@ -382,6 +383,36 @@ class SetLoggedUnlogged(_RewriteAction):
     safe_alternative = (
         "Create the table with the right persistence from the start; for an existing large "
         "table plan a maintenance window."
+    )
+
+
+@register
+class SetExpression(_RewriteAction):
+    needs_actions = frozenset({"SET EXPRESSION"})
+    id = "set-expression"
+    actions = ("SET EXPRESSION",)
+    summary = "ALTER COLUMN … SET EXPRESSION rewrites the whole table under ACCESS EXCLUSIVE."
+    why = (
+        "Changing a stored generated column's expression (PostgreSQL 17+) recomputes it for "
+        "every row: the table is rewritten while reads and writes wait."
+    )
+    safe_alternative = (
+        "Add a new generated column with the new expression (AddField with GeneratedField "
+        "rewrites too: do it while the table is small), or a plain column filled by a "
+        "trigger and backfilled in batches; switch the code; drop the old column later."
+    )
+
+
+@register
+class SetAccessMethod(_RewriteAction):
+    needs_actions = frozenset({"SET ACCESS METHOD"})
+    id = "set-access-method"
+    actions = ("SET ACCESS METHOD",)
+    summary = "SET ACCESS METHOD rewrites the whole table under ACCESS EXCLUSIVE."
+    why = "The table is copied into the new table access method while reads and writes wait."
+    safe_alternative = (
+        "Create a new table with the access method and move the data with logical "
+        "replication or batched copies; never in a regular migration."
     )
 
 
@@ -468,11 +499,16 @@ class AccessExclusiveWithoutTimeout(Rule):
     # Opt-in: on by default it would flag nearly every safe migration (set the timeout
     # for the migrating role instead, or enable the rule to require it per migration).
     opt_in = True
-    summary = "ACCESS EXCLUSIVE is requested with no lock_timeout / statement_timeout in force."
+    summary = (
+        "A lock that blocks writes (SHARE or stronger) is requested with no lock_timeout / "
+        "statement_timeout in force."
+    )
     why = (
-        "A statement waiting for ACCESS EXCLUSIVE (behind any long-running query) blocks "
-        "every later query on the table until it gets the lock: without lock_timeout a "
-        "brief ALTER can take the site down."
+        "A statement waiting for its lock behind any long-running transaction makes every "
+        "later conflicting query wait behind it: a queued ACCESS EXCLUSIVE stops reads and "
+        "writes, a queued SHARE (plain CREATE INDEX) or SHARE ROW EXCLUSIVE (FOREIGN KEY, "
+        "trigger) stops every INSERT, UPDATE and DELETE. Without lock_timeout a brief ALTER "
+        "can take the site down; RESET lock_timeout turns the protection off again."
     )
     safe_alternative = (
         "Start the migration with `migrations.RunSQL(\"SET lock_timeout = '5s'\", "
@@ -485,17 +521,22 @@ class AccessExclusiveWithoutTimeout(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if ctx.timeout_set or f.lock is not AE:
+        if ctx.timeout_set or f.lock is None or not f.lock.blocks_writes:
             return
         # once per migration / file: the fix is one SET at its start
         key = id(ctx.migration) if ctx.migration is not None else -1
         if key in self._reported:
             return
-        tables = [t.table for t in f.locks if t.lock is AE and not ctx.is_new(t.table)]
-        if tables:
+        blocking = [t for t in f.locks if t.lock.blocks_writes and not ctx.is_new(t.table)]
+        if blocking:
             self._reported.add(key)
+            strongest = max((t.lock for t in blocking), key=lambda lk: lk.rank)
+            tables = ", ".join(dict.fromkeys(t.table for t in blocking))
+            stops = "every query" if strongest.blocks_reads else "every write"
             yield Hit(
-                message=f"{f.kind} takes ACCESS EXCLUSIVE on {', '.join(tables)} with no lock_timeout set.",
-                table=tables[0],
-                lock=AE,
+                message=f"{f.kind} waits for {strongest.value} on {tables} with no "
+                f"lock_timeout set: while it waits behind a running transaction, {stops} "
+                f"on {tables} queues behind it.",
+                table=blocking[0].table,
+                lock=strongest,
             )

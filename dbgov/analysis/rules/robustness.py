@@ -88,12 +88,27 @@ class IdentifierTooLong(Rule):
         # The parser has already truncated the names in the facts: read the tokens.
         for name in long_identifiers(ctx.facts.sql):
             size = len(name.encode("utf-8"))
-            yield Hit(message=f"{name!r} is {size} bytes; PostgreSQL keeps the first 63.")
+            yield Hit(
+                message=f"{name!r} is {size} bytes: PostgreSQL silently truncates it to 63 "
+                "bytes, so the object gets a name other than the one written (two such names "
+                "can collide)."
+            )
 
 
 @register
 class DuplicateColumnAssignment(Rule):
-    kinds = frozenset({"UPDATE", "INSERT", "CREATE TABLE", "ALTER TABLE"})
+    kinds = frozenset(
+        {
+            "UPDATE",
+            "INSERT",
+            "MERGE",
+            "CREATE TABLE",
+            "ALTER TABLE",
+            "CREATE VIEW",
+            "CREATE TABLE AS",
+            "CREATE MATERIALIZED VIEW",
+        }
+    )
     id = "duplicate-column"
     severity = Severity.CARE
     category = "robustness"
@@ -104,16 +119,27 @@ class DuplicateColumnAssignment(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        names: list[str] = []
+        lists: list[list[str]] = []
         if f.kind in ("UPDATE", "INSERT"):
-            names = [c for c in f.details.get("columns", ()) if c]
+            lists.append([c for c in f.details.get("columns", ()) if c])
         elif f.kind == "CREATE TABLE":
-            names = [c["name"] for c in f.details.get("columns", ()) if c.get("name")]
+            lists.append([c["name"] for c in f.details.get("columns", ()) if c.get("name")])
         elif f.kind == "ALTER TABLE":
-            names = [c["column"]["name"] for c in commands(f, "ADD COLUMN") if c.get("column")]
-        for name, count in Counter(names).items():
-            if count > 1:
-                yield Hit(message=f"Column {name!r} appears {count} times in {f.kind} {target(f)}.")
+            lists.append(
+                [c["column"]["name"] for c in commands(f, "ADD COLUMN") if c.get("column")]
+            )
+        elif f.kind in ("CREATE VIEW", "CREATE TABLE AS", "CREATE MATERIALIZED VIEW"):
+            lists.append(list(f.details.get("output_columns", ())))
+        # INSERT … ON CONFLICT DO UPDATE SET, MERGE's WHEN clauses
+        lists.extend(f.details.get("assignment_lists", ()))
+        name_of = f.details.get("view") or target(f)
+        for names in lists:
+            for name, count in Counter(names).items():
+                if count > 1:
+                    yield Hit(
+                        message=f"Column {name!r} appears {count} times in {f.kind} "
+                        f"{name_of}: PostgreSQL rejects the statement and the migration fails."
+                    )
 
 
 @register

@@ -1,1 +1,3 @@
-CREATE SCHEMA IF NOT EXISTS reporting;
+-- Near miss: a schema created in this file holds nothing of the running release.
+CREATE SCHEMA IF NOT EXISTS "import_scratch";
+DROP SCHEMA "import_scratch";

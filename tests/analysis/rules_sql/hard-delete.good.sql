@@ -1,1 +1,3 @@
-UPDATE customers SET deleted_at = now() WHERE id = 42;
+-- Near miss: rows deleted from a scratch table created in this file.
+CREATE TABLE "import_batch" ("id" bigint PRIMARY KEY, "payload" jsonb);
+DELETE FROM "import_batch" WHERE "payload" IS NULL;

@@ -1,1 +1,3 @@
-CREATE UNLOGGED TABLE scratch (id bigint);
+-- Near miss: the table is created in this file (empty, unused).
+CREATE TABLE "scratch" ("id" bigint);
+ALTER TABLE "scratch" SET UNLOGGED;

@@ -1,0 +1,178 @@
+"""Drops and renames of the objects around tables: views, materialized views, types,
+domains, functions, sequences, extensions, foreign tables (issue 10).
+
+The running release's SQL names them (a view it reads, a function a default or trigger
+calls, a type its columns use): dropping or renaming one breaks that SQL at once, and
+CASCADE silently drops what depends on it — table columns of a dropped type or domain,
+defaults calling a dropped function or sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..model import LockLevel, Severity
+from . import register
+from .base import Hit, Rule, StatementContext
+from .helpers import commands
+
+_DROP_KINDS = frozenset(
+    {
+        "DROP VIEW",
+        "DROP MATERIALIZED VIEW",
+        "DROP TYPE",
+        "DROP DOMAIN",
+        "DROP FUNCTION",
+        "DROP PROCEDURE",
+        "DROP SEQUENCE",
+        "DROP EXTENSION",
+        "DROP FOREIGN TABLE",
+    }
+)
+
+# What CASCADE takes with it, per kind of object dropped (sql-drop*.html).
+_CASCADE_TAKES = {
+    "DROP TYPE": "every table column of that type",
+    "DROP DOMAIN": "every table column of that domain",
+    "DROP FUNCTION": "the defaults, triggers, views and constraints that call it",
+    "DROP PROCEDURE": "the objects that call it",
+    "DROP SEQUENCE": "the column defaults that call nextval() on it",
+    "DROP EXTENSION": "every column, index and function using its types and functions",
+    "DROP VIEW": "the views built on it",
+    "DROP MATERIALIZED VIEW": "the views built on it",
+    "DROP FOREIGN TABLE": "the views built on it",
+}
+
+
+@register
+class DropObject(Rule):
+    kinds = _DROP_KINDS | {"ALTER TYPE"}
+    id = "drop-object"
+    severity = Severity.CARE
+    category = "breaking"
+    scope = "sql"
+    summary = (
+        "A view, type, domain, function, sequence, extension or foreign table is dropped "
+        "(or a composite type's attribute)."
+    )
+    why = (
+        "The running release's SQL that reads the view, calls the function or uses the type "
+        "fails as soon as the drop commits; with CASCADE PostgreSQL also drops what depends "
+        "on the object — table columns of a dropped type or domain (their data is gone), "
+        "defaults calling a dropped function or sequence — under ACCESS EXCLUSIVE on those "
+        "tables."
+    )
+    safe_alternative = (
+        "1. Deploy code that no longer uses the object. 2. Drop it without CASCADE in a later "
+        "release, so PostgreSQL refuses if anything still depends on it; drop the dependent "
+        "columns first, each reviewed as a RemoveField."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        f = ctx.facts
+        if f.kind == "ALTER TYPE":
+            for cmd in commands(f, "DROP COLUMN"):
+                cascade = bool(cmd.get("cascade"))
+                yield Hit(
+                    message=f"DROP ATTRIBUTE {cmd.get('column_name')} of type "
+                    f"{f.details.get('table')}: the running release's SQL reading it fails"
+                    + (
+                        ", and CASCADE drops it from every table of that type under ACCESS "
+                        "EXCLUSIVE (its data is gone)."
+                        if cascade
+                        else "."
+                    ),
+                    severity=Severity.PLAN if cascade else None,
+                )
+            return
+        if f.kind not in _DROP_KINDS:
+            return
+        what = f.kind.removeprefix("DROP ").lower()
+        names = ", ".join(f.details.get("objects", ()))
+        if f.details.get("cascade"):
+            yield Hit(
+                message=f"DROP {what.upper()} {names} CASCADE also drops "
+                f"{_CASCADE_TAKES[f.kind]}, under ACCESS EXCLUSIVE on their tables; the "
+                "running release's SQL using them fails.",
+                table=names or None,
+                lock=LockLevel.ACCESS_EXCLUSIVE,
+                severity=Severity.PLAN,
+            )
+        else:
+            yield Hit(
+                message=f"Dropping {what} {names} makes the running release's SQL that uses "
+                "it fail.",
+                table=names or None,
+            )
+
+
+# ALTER … RENAME of the objects the `rename` rule (tables and columns) does not cover
+_RENAMES = frozenset(
+    {
+        "RENAME VIEW",
+        "RENAME MATERIALIZED VIEW",
+        "RENAME FOREIGN TABLE",
+        "RENAME SEQUENCE",
+        "RENAME",  # type, domain, function, procedure, schema …
+        "RENAME ATTRIBUTE",
+        "RENAME VALUE",
+        "RENAME COLUMN",  # of a view / materialized view / composite type
+    }
+)
+
+
+@register
+class RenameObject(Rule):
+    kinds = frozenset(
+        {
+            "ALTER VIEW",
+            "ALTER MATERIALIZED VIEW",
+            "ALTER FOREIGN TABLE",
+            "ALTER SEQUENCE",
+            "ALTER TYPE",
+            "ALTER DOMAIN",
+            "ALTER FUNCTION",
+            "ALTER PROCEDURE",
+            "ALTER SCHEMA",
+        }
+    )
+    needs_actions = _RENAMES
+    id = "rename-object"
+    severity = Severity.CARE
+    category = "breaking"
+    scope = "sql"
+    summary = "A view, sequence, type, domain, function or schema (or an enum value) is renamed."
+    why = (
+        "The release still running during the deploy names the object (or writes the enum "
+        "label) by its old name: its queries fail from the moment the rename commits."
+    )
+    safe_alternative = (
+        "Create the object under the new name beside the old one (for a view: a second "
+        "view; for a function: a wrapper), switch the code, drop the old name in a later "
+        "release."
+    )
+
+    def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
+        f = ctx.facts
+        d = f.details
+        if "RENAME VALUE" in f.actions:
+            yield Hit(
+                message=f"Enum {d.get('type')} value {d.get('old_value')!r} becomes "
+                f"{d.get('value')!r}: the running release's writes of {d.get('old_value')!r} fail."
+            )
+            return
+        if not _RENAMES.intersection(f.actions):
+            return
+        if ctx.is_new(d.get("table")):
+            return  # a view created in this plan / file: no running code names it yet
+        what = f.kind.removeprefix("ALTER ").lower()
+        old = d.get("old_name") or d.get("table")
+        if "RENAME COLUMN" in f.actions or "RENAME ATTRIBUTE" in f.actions:
+            subject = f"column {old!r} of {what} {d.get('table')}"
+        else:
+            subject = f"{what} {old}"
+        lock = " under ACCESS EXCLUSIVE" if f.lock is LockLevel.ACCESS_EXCLUSIVE else ""
+        yield Hit(
+            message=f"Renaming {subject} to {d.get('new_name')!r}{lock} breaks the running "
+            "release's SQL that uses the old name."
+        )

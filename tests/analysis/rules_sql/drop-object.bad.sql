@@ -1,0 +1,2 @@
+-- The running release's reports read this view.
+DROP VIEW "order_totals";
