@@ -3,6 +3,7 @@ failed before its fix), and PostgreSQL asked where a rule claims a statement fai
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,47 @@ def test_analysis_failures_are_kept_outside_convention_apps():
     plan = Plan(database="default", server_version=150000, migrations=[migration])
     found = {f.rule_id for f in evaluate(plan, settings={**DEFAULTS, "CONVENTION_APPS": []})}
     assert {"sql-parse-error", "render-failed"} <= found
+
+
+# -- messages that are true -------------------------------------------------------------------
+
+HAZARDS = ("locks", "breaking", "data")
+
+
+def _bad_example_findings():
+    for rule in all_rules():
+        if rule.scope != "sql":
+            continue
+        text = (CASES / f"{rule.id}.bad.sql").read_text()
+        first = text.splitlines()[0]
+        flags = first.removeprefix("-- lint:").split() if first.startswith("-- lint:") else []
+        pg = int(flags[flags.index("--pg-version") + 1]) if "--pg-version" in flags else None
+        plan = lint_sql(
+            {f"{rule.id}.bad.sql": text},
+            settings=ALL_ON,
+            pg_version=pg,
+            assume_in_transaction="--assume-in-transaction" in flags,
+        )
+        for finding in plan.findings:
+            if finding.rule_id == rule.id:
+                yield rule, finding
+
+
+@pytest.mark.parametrize(
+    ("rule", "finding"),
+    list(_bad_example_findings()),
+    ids=lambda v: getattr(v, "id", "") or "",
+)
+def test_each_finding_is_one_true_sentence(rule, finding):
+    message = finding.message
+    assert message.endswith("."), message
+    assert not re.search(r"\.\s+[A-Z][a-z]", message), f"one sentence: {message}"
+    if rule.category not in HAZARDS:
+        return
+    # what goes wrong on a live database, for the release still running, where, and under
+    # which lock
+    assert "running release" in message or "the migration fails" in message, message
+    if finding.table:
+        assert finding.table.replace('"', "").split(".")[-1] in message, message
+    if finding.lock:
+        assert finding.lock.value in message, message

@@ -34,7 +34,11 @@ class DropNotNull(Rule):
         if ctx.is_new(target(ctx.facts)):
             return  # created in this plan / file: no running code reads it yet
         for cmd in commands(ctx.facts, "DROP NOT NULL"):
-            yield Hit(message=f"{target(ctx.facts)}.{cmd.get('column_name')} becomes nullable.")
+            yield Hit(
+                message=f"{target(ctx.facts)}.{cmd.get('column_name')} becomes nullable (ACCESS "
+                "EXCLUSIVE, briefly): code of the running release written for NOT NULL breaks "
+                "on the first NULL a newer writer stores."
+            )
 
 
 @register
@@ -60,7 +64,9 @@ class EnumAddValue(Rule):
         f = ctx.facts
         if "ADD VALUE" in f.actions and not (f.details.get("before") or f.details.get("after")):
             yield Hit(
-                message=f"Enum {f.details.get('type')} gets {f.details.get('value')!r} without BEFORE/AFTER."
+                message=f"Enum {f.details.get('type')} gets {f.details.get('value')!r} without "
+                "BEFORE/AFTER: it sorts last, which changes the running release's ORDER BY and "
+                "range comparisons on the type."
             )
 
 
@@ -87,10 +93,15 @@ class CreateDomainWithConstraint(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
         if f.kind == "CREATE DOMAIN" and f.details.get("has_check"):
-            yield Hit(message=f"CREATE DOMAIN {f.details.get('domain')} with a CHECK constraint.")
+            yield Hit(
+                message=f"CREATE DOMAIN {f.details.get('domain')} has a CHECK constraint: "
+                "changing it later scans every table using the domain, under locks the "
+                "running release waits for."
+            )
         if f.kind == "ALTER DOMAIN" and "ADD CONSTRAINT" in f.actions:
             yield Hit(
-                message=f"ALTER DOMAIN {f.details.get('domain')} ADD CONSTRAINT checks every column using it.",
+                message=f"ALTER DOMAIN {f.details.get('domain')} ADD CONSTRAINT checks every "
+                "column using it, locking their tables while the running release waits.",
                 scans=bool(f.details.get("checks_all_columns")),
             )
 

@@ -68,7 +68,11 @@ class SqlParseError(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if ctx.facts.parse_error:
-            yield Hit(message=f"SQL does not parse: {ctx.facts.parse_error}")
+            error = ctx.facts.parse_error.rstrip(".")
+            yield Hit(
+                message=f"PostgreSQL's parser rejects this statement ({error}), so the "
+                "migration fails here."
+            )
 
 
 # -- reversibility ---------------------------------------------------------------------
@@ -184,7 +188,8 @@ class AddColumnNotNullWithoutDefault(Rule):
             default = " (its default is NULL)" if col.get("default_null") else ""
             yield Hit(
                 message=f"ADD COLUMN {col.get('name')!r} NOT NULL{default} on existing table "
-                f"{table} fails under ACCESS EXCLUSIVE as soon as the table has a row.",
+                f"{table} fails as soon as the table has a row, after the running release's "
+                "queries on it have queued behind its ACCESS EXCLUSIVE lock.",
                 table=table,
                 lock=LockLevel.ACCESS_EXCLUSIVE,
             )
@@ -230,7 +235,8 @@ class NotNullDefaultDropped(Rule):
                     ):
                         yield Hit(
                             message=f"{table}.{column} is NOT NULL and its default is dropped "
-                            "right after it is added: INSERTs of the running release, which "
+                            "(under ACCESS EXCLUSIVE) right after it is added: INSERTs of the "
+                            "running release, which "
                             "omit the column, fail until the new release is deployed.",
                             table=table,
                             lock=LockLevel.ACCESS_EXCLUSIVE,
@@ -258,7 +264,9 @@ class CreateIndexNotConcurrently(Rule):
             table = f.tables[0] if f.tables else None
             if not ctx.is_new(table):
                 yield Hit(
-                    message=f"CREATE INDEX on {table} without CONCURRENTLY blocks writes while it builds.",
+                    message=f"CREATE INDEX on {table} without CONCURRENTLY holds SHARE for the "
+                    f"whole build: the running release's INSERT, UPDATE and DELETE on {table} "
+                    "wait until it finishes.",
                     table=table,
                 )
 
@@ -281,7 +289,12 @@ class ConcurrentlyInTransaction(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if ctx.in_transaction and not ctx.facts.transactional:
             yield Hit(
-                message=f"{ctx.facts.kind} cannot run inside a transaction block (atomic migration)."
+                message=f"{ctx.facts.kind} CONCURRENTLY on {', '.join(ctx.facts.tables) or 'its table'}"
+                f" ({ctx.facts.lock.value if ctx.facts.lock else 'no lock'}) cannot run inside "
+                "the migration's transaction block: PostgreSQL refuses it and the migration fails."
+                if ctx.facts.concurrently
+                else f"{ctx.facts.kind} cannot run inside the migration's transaction block: "
+                "PostgreSQL refuses it and the migration fails."
             )
 
     def check_operation(self, ctx: OperationContext) -> Iterable[Hit]:
@@ -396,7 +409,8 @@ class AlterColumnType(Rule):
             return
         change = f" from {old} to {new}" if old and new else ""
         yield Hit(
-            message=f"Column type change on {table}{change} rewrites the table under ACCESS EXCLUSIVE.",
+            message=f"Column type change on {table}{change} rewrites the table under ACCESS "
+            "EXCLUSIVE: the running release's reads and writes on it wait for the whole rewrite.",
             table=table,
             rewrites=True,
         )
@@ -444,8 +458,13 @@ class AddForeignKeyValidated(Rule):
         if validated:
             table = f.tables[0] if f.tables else None
             if not ctx.is_new(table):
+                referenced = ", ".join(
+                    dict.fromkeys(str(c["constraint"].get("referenced_table")) for c in validated)
+                )
                 yield Hit(
-                    message=f"FOREIGN KEY on {table} is validated at once (locks and scans).",
+                    message=f"FOREIGN KEY on {table} → {referenced} is validated at once under "
+                    f"SHARE ROW EXCLUSIVE on both tables: the running release's writes to "
+                    f"{table} and {referenced} wait while every row is checked.",
                     table=table,
                     scans=True,
                 )
@@ -472,7 +491,9 @@ class AddCheckValidated(Rule):
         if any(not c["constraint"].get("not_valid") for c in commands(f, "ADD CONSTRAINT CHECK")):
             table = f.tables[0] if f.tables else None
             yield Hit(
-                message=f"CHECK constraint on {table} is validated at once under ACCESS EXCLUSIVE.",
+                message=f"CHECK constraint on {table} is validated at once under ACCESS "
+                "EXCLUSIVE: the running release's reads and writes on it wait while every row "
+                "is checked.",
                 table=table,
                 scans=True,
             )
@@ -504,8 +525,14 @@ class DropColumn(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if "DROP COLUMN" in ctx.facts.actions:
             table = ctx.facts.tables[0] if ctx.facts.tables else None
+            columns = ", ".join(
+                str(c.get("column_name")) for c in commands(ctx.facts, "DROP COLUMN")
+            )
             yield Hit(
-                message=f"DROP COLUMN on {table} breaks code still reading the column.", table=table
+                message=f"DROP COLUMN {columns} on {table} (ACCESS EXCLUSIVE) makes the running "
+                "release's queries that read or write it fail (Django selects every field), "
+                "and its data is gone.",
+                table=table,
             )
 
 
@@ -530,9 +557,16 @@ class RenameColumnOrTable(Rule):
         actions = ctx.facts.actions
         if "RENAME COLUMN" in actions or "RENAME TABLE" in actions:
             table = ctx.facts.tables[0] if ctx.facts.tables else None
-            what = "column" if "RENAME COLUMN" in actions else "table"
+            d = ctx.facts.details
+            what = (
+                f"column {d.get('old_name')} of {table}"
+                if "RENAME COLUMN" in actions
+                else f"table {table}"
+            )
             yield Hit(
-                message=f"Renaming a {what} of {table} breaks code using the old name.", table=table
+                message=f"Renaming {what} to {d.get('new_name')} (ACCESS EXCLUSIVE) makes the "
+                "running release's queries that use the old name fail.",
+                table=table,
             )
 
 
@@ -555,7 +589,10 @@ class DropTable(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if ctx.facts.kind == "DROP TABLE":
             tables = ", ".join(ctx.facts.tables)
-            yield Hit(message=f"DROP TABLE {tables}: data is destroyed.")
+            yield Hit(
+                message=f"DROP TABLE {tables} (ACCESS EXCLUSIVE) destroys its data and makes the "
+                "running release's queries on it fail."
+            )
 
 
 @register
@@ -611,7 +648,8 @@ class DropSchemaOrDatabase(Rule):
             return  # only schemas this file created: nothing of the running release
         if f.kind in ("DROP SCHEMA", "DROP DATABASE"):
             yield Hit(
-                message=f"{f.kind} {', '.join(names)} destroys every table and row in it: the "
+                message=f"{f.kind} {', '.join(names)} destroys every table and row in it (ACCESS "
+                "EXCLUSIVE on each): the "
                 "running release's queries on them fail from the commit on."
             )
 

@@ -56,7 +56,9 @@ class UnbatchedWholeTableDml(Rule):
         f = ctx.facts
         if f.kind in ("UPDATE", "DELETE") and not f.details.get("has_where"):
             yield Hit(
-                message=f"{f.kind} of every row of {f.details.get('table')} in one statement."
+                message=f"{f.kind} of every row of {f.details.get('table')} in one statement "
+                "(ROW EXCLUSIVE) locks all of them until the migration commits: the running "
+                "release's writes to those rows wait."
             )
 
 

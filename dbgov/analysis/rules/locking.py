@@ -39,7 +39,10 @@ class DropIndexNotConcurrently(Rule):
         if f.kind == "DROP INDEX" and not f.concurrently:
             names = ", ".join(f.details.get("objects", ()))
             yield Hit(
-                message=f"DROP INDEX {names} without CONCURRENTLY blocks reads and writes.", lock=AE
+                message=f"DROP INDEX {names} without CONCURRENTLY takes ACCESS EXCLUSIVE on its "
+                "table: the running release's reads and writes on it wait, behind any long "
+                "query.",
+                lock=AE,
             )
 
 
@@ -64,10 +67,11 @@ class ReindexNotConcurrently(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
         if f.kind == "REINDEX" and not f.concurrently:
+            what = f"{f.details.get('target', '')} {f.details.get('name') or ''}".strip()
             yield Hit(
-                message=f"REINDEX {f.details.get('target', '')} {f.details.get('name') or ''} without CONCURRENTLY.".replace(
-                    "  ", " "
-                ),
+                message=f"REINDEX {what} without CONCURRENTLY takes ACCESS EXCLUSIVE on each "
+                "index it rebuilds and blocks writes to its table: the running release's "
+                "queries using them wait for the whole rebuild.",
                 lock=AE,
                 scans=True,
             )
@@ -105,7 +109,8 @@ class IndexAfterAlterInTransaction(Rule):
                     yield Hit(
                         message=f"CREATE INDEX on {table} runs after {earlier.kind} "
                         f"({', '.join(earlier.actions) or earlier.kind}) took ACCESS EXCLUSIVE in "
-                        "the same transaction: the table stays blocked during the build.",
+                        "the same transaction: the running release's reads and writes on "
+                        f"{table} wait for the whole build.",
                         table=table,
                         lock=AE,
                         scans=True,
@@ -143,10 +148,16 @@ class ValidateInSameTransaction(Rule):
                 for added in earlier.details.get("commands", ()):
                     con = added.get("constraint") or {}
                     if con.get("name") == name and con.get("not_valid"):
+                        held = max(
+                            (lk.lock for lk in earlier.locks), key=lambda lk: lk.rank, default=AE
+                        )
                         yield Hit(
-                            message=f"VALIDATE CONSTRAINT {name} in the same transaction as its "
-                            "ADD … NOT VALID: the ADD's lock is held during the scan.",
+                            message=f"VALIDATE CONSTRAINT {name} on {target(f)} runs in the "
+                            f"same transaction as its ADD … NOT VALID, so the ADD's {held.value} "
+                            "is held during the whole scan and the running release's "
+                            f"{'queries' if held.blocks_reads else 'writes'} wait.",
                             table=target(f),
+                            lock=held,
                             scans=True,
                         )
 
@@ -186,7 +197,9 @@ class AddColumnVolatileDefault(Rule):
                 else f"default {col.get('default')} (PostgreSQL < 11 rewrites for any default)"
             )
             yield Hit(
-                message=f"Adding column {col.get('name')} to {target(ctx.facts)} with a {why} rewrites the table.",
+                message=f"Adding column {col.get('name')} to {target(ctx.facts)} with a {why} "
+                "rewrites the table under ACCESS EXCLUSIVE: the running release's reads and "
+                "writes wait for the whole rewrite.",
                 table=target(ctx.facts),
                 lock=AE,
                 rewrites=True,
@@ -228,7 +241,9 @@ class AddColumnGeneratedIdentity(Rule):
             )
             if what:
                 yield Hit(
-                    message=f"Adding {what} column {col.get('name')} to {target(ctx.facts)} rewrites the table.",
+                    message=f"Adding {what} column {col.get('name')} to {target(ctx.facts)} "
+                    "rewrites the table under ACCESS EXCLUSIVE: the running release's reads "
+                    "and writes wait for the whole rewrite.",
                     table=target(ctx.facts),
                     lock=AE,
                     rewrites=True,
@@ -260,7 +275,9 @@ class AddPrimaryKeyWithoutIndex(Rule):
         for cmd in commands(ctx.facts, "ADD CONSTRAINT PRIMARY KEY"):
             if not (cmd.get("constraint") or {}).get("using_index"):
                 yield Hit(
-                    message=f"PRIMARY KEY on {target(ctx.facts)} is built under ACCESS EXCLUSIVE.",
+                    message=f"PRIMARY KEY on {target(ctx.facts)} is built under ACCESS "
+                    "EXCLUSIVE: the running release's reads and writes wait for the whole "
+                    "index build.",
                     table=target(ctx.facts),
                     lock=AE,
                     scans=True,
@@ -295,7 +312,9 @@ class AddUniqueConstraint(Rule):
             if not con.get("using_index"):
                 cols = ", ".join(c for c in con.get("columns", ()) if c)
                 yield Hit(
-                    message=f"UNIQUE ({cols}) on {target(ctx.facts)} builds its index under ACCESS EXCLUSIVE.",
+                    message=f"UNIQUE ({cols}) on {target(ctx.facts)} builds its index under "
+                    "ACCESS EXCLUSIVE: the running release's reads and writes wait for the "
+                    "whole build, which fails on duplicated rows.",
                     table=target(ctx.facts),
                     lock=AE,
                     scans=True,
@@ -304,8 +323,9 @@ class AddUniqueConstraint(Rule):
             col = cmd.get("column") or {}
             if col.get("unique") or col.get("primary_key"):
                 yield Hit(
-                    message=f"Column {col.get('name')} is added with an inline UNIQUE/PRIMARY KEY: "
-                    "the index is built under ACCESS EXCLUSIVE.",
+                    message=f"Column {col.get('name')} is added to {target(ctx.facts)} with an "
+                    "inline UNIQUE/PRIMARY KEY: the index is built under ACCESS EXCLUSIVE while "
+                    "the running release's reads and writes wait.",
                     table=target(ctx.facts),
                     lock=AE,
                     scans=True,
@@ -334,7 +354,9 @@ class ExcludeConstraint(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if "ADD CONSTRAINT EXCLUDE" in ctx.facts.actions:
             yield Hit(
-                message=f"EXCLUDE constraint on {target(ctx.facts)} under ACCESS EXCLUSIVE.",
+                message=f"EXCLUDE constraint on {target(ctx.facts)} builds its index and checks "
+                "every row under ACCESS EXCLUSIVE: the running release's reads and writes wait "
+                "for the whole build.",
                 lock=AE,
                 scans=True,
             )
@@ -431,7 +453,9 @@ class VacuumFull(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if ctx.facts.kind == "VACUUM" and ctx.facts.details.get("full"):
             yield Hit(
-                message=f"VACUUM FULL {', '.join(ctx.facts.tables) or '(all tables)'}.",
+                message=f"VACUUM FULL {', '.join(ctx.facts.tables) or '(every table)'} rewrites "
+                "it under ACCESS EXCLUSIVE: the running release's reads and writes wait for the "
+                "whole copy.",
                 lock=AE,
                 rewrites=True,
             )
@@ -452,7 +476,9 @@ class Cluster(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if ctx.facts.kind == "CLUSTER":
             yield Hit(
-                message=f"CLUSTER {', '.join(ctx.facts.tables) or '(all clustered tables)'}.",
+                message=f"CLUSTER {', '.join(ctx.facts.tables) or '(every clustered table)'} "
+                "rewrites it under ACCESS EXCLUSIVE: the running release's reads and writes "
+                "wait for the whole copy.",
                 lock=AE,
                 rewrites=True,
             )
@@ -483,7 +509,9 @@ class DetachPartitionNotConcurrently(Rule):
         for cmd in commands(ctx.facts, "DETACH PARTITION"):
             if not cmd.get("concurrently"):
                 yield Hit(
-                    message=f"DETACH PARTITION {cmd.get('partition')} from {target(ctx.facts)} blocks the whole table.",
+                    message=f"DETACH PARTITION {cmd.get('partition')} from {target(ctx.facts)} "
+                    "without CONCURRENTLY takes ACCESS EXCLUSIVE on the partitioned table: the "
+                    "running release's queries on every partition wait.",
                     table=target(ctx.facts),
                     lock=AE,
                 )
@@ -532,11 +560,11 @@ class AccessExclusiveWithoutTimeout(Rule):
             self._reported.add(key)
             strongest = max((t.lock for t in blocking), key=lambda lk: lk.rank)
             tables = ", ".join(dict.fromkeys(t.table for t in blocking))
-            stops = "every query" if strongest.blocks_reads else "every write"
+            stops = "query" if strongest.blocks_reads else "write"
             yield Hit(
                 message=f"{f.kind} waits for {strongest.value} on {tables} with no "
-                f"lock_timeout set: while it waits behind a running transaction, {stops} "
-                f"on {tables} queues behind it.",
+                f"lock_timeout set: while it waits behind a long transaction, every {stops} "
+                f"of the running release on {tables} queues behind it.",
                 table=blocking[0].table,
                 lock=strongest,
             )

@@ -99,9 +99,10 @@ class DropObject(Rule):
                 severity=Severity.PLAN,
             )
         else:
+            lock = f" ({f.lock.value})" if f.lock else ""
             yield Hit(
-                message=f"Dropping {what} {names} makes the running release's SQL that uses "
-                "it fail.",
+                message=f"Dropping {what} {names}{lock} makes the running release's SQL that "
+                "uses it fail.",
                 table=names or None,
             )
 

@@ -37,9 +37,15 @@ class TransactionNesting(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         kind = ctx.facts.kind
         if kind in _BEGIN and ctx.in_transaction:
-            yield Hit(message="BEGIN inside a transaction that is already open.")
+            yield Hit(
+                message="BEGIN inside the migration's open transaction is ignored, so a "
+                "COMMIT after it ends the migration's transaction early."
+            )
         elif kind in _END and ctx.migration is not None and ctx.migration.atomic:
-            yield Hit(message=f"{kind} ends the migration's own transaction early.")
+            yield Hit(
+                message=f"{kind} ends the migration's own transaction early: a later failure "
+                "leaves the migration half applied and unrecorded."
+            )
 
 
 @register
@@ -65,7 +71,11 @@ class UncommittedBegin(Rule):
                 elif kind in _END:
                     open_at = None
         if open_at is not None:
-            yield Hit(message="BEGIN without a matching COMMIT.", statement_index=open_at[1])
+            yield Hit(
+                message="BEGIN without a matching COMMIT keeps every lock taken after it until "
+                "the connection ends, blocking the running release's queries on those tables.",
+                statement_index=open_at[1],
+            )
 
 
 @register
