@@ -106,9 +106,12 @@ def _migration(
     statements = [
         Statement(sql=f.sql, facts=f) for f in split_and_analyse_each(sql, pg_version=pg_version)
     ]
+    from .analysis.compat import SQUAWK, squawk_file_ignores
+
     operation = Operation(
         index=0, type="SQL", description=f"SQL file {name}", statements=statements
     )
+    file_ignores = squawk_file_ignores(sql)
     return Migration(
         app_label="sql",
         name=name,
@@ -117,6 +120,7 @@ def _migration(
         atomic=atomic,
         operations=[operation],
         sha256=hashlib.sha256(data).hexdigest(),
+        tool_ignores={SQUAWK: file_ignores} if file_ignores else {},
     )
 
 

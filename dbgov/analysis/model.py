@@ -179,6 +179,9 @@ class Migration:
     ignores: dict[int, dict[str, str]] = field(default_factory=dict)
     # Query patterns the migration's indexes serve: {index name: pattern name}
     index_purpose: dict[str, str] = field(default_factory=dict)
+    # Other linters' ignore markers found in the file, {tool: {rule id or "*": reason}};
+    # applied only for the tools DBGOV["HONOUR_IGNORES"] names (analysis/compat.py).
+    tool_ignores: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

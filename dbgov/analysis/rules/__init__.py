@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from .. import compat
 from ..facts import created_before_each, created_table
 from ..model import Finding, Migration, Operation, Plan, Severity, Statement, StatementFacts
 from .base import (
@@ -133,6 +134,7 @@ class _Evaluator:
         }
         self.findings: list[Finding] = []
         self.convention_apps = settings.get("CONVENTION_APPS")
+        self.honoured = compat.honoured(settings)
         # only the rules that implement each hook (most implement one)
         self.statement_rules = [
             r for r in rules if type(r).check_statement is not Rule.check_statement
@@ -188,10 +190,12 @@ class _Evaluator:
                 scans=hit.scans or bool(facts and facts.scans),
                 sql=where.statement.sql if where.statement else None,
             )
-            if rule.id in suppress:
-                reason = suppress[rule.id]
-                if reason:
-                    finding.suppressed = reason
+            reason = suppress.get(rule.id)
+            if not reason and rule.category != "analysis":
+                # a whole-file / whole-migration marker of another linter (compat.py)
+                reason = suppress.get(compat.EVERY_RULE)
+            if reason:
+                finding.suppressed = reason
             self.findings.append(finding)
 
     def _rules_for(self, kind: str) -> list[Rule]:
@@ -294,11 +298,15 @@ def _with_index(hits: Iterable[Hit], index: int) -> Iterable[Hit]:
 
 
 def _migration_suppressions(
-    migration: Migration, operation: Operation | None
+    migration: Migration, operation: Operation | None, honoured: frozenset[str] = frozenset()
 ) -> dict[str, str | None]:
-    if operation is None:
-        return dict(migration.ignores.get(-1, {}))
-    return {**migration.ignores.get(-1, {}), **migration.ignores.get(operation.index, {})}
+    found: dict[str, str | None] = {}
+    for tool in sorted(honoured & migration.tool_ignores.keys()):
+        found.update(migration.tool_ignores[tool])
+    found.update(migration.ignores.get(-1, {}))
+    if operation is not None:
+        found.update(migration.ignores.get(operation.index, {}))
+    return found
 
 
 def evaluate(
@@ -335,7 +343,7 @@ def evaluate(
                     rule,
                     hits,
                     _Located(migration, None, None, None),
-                    suppress=_migration_suppressions(migration, None),
+                    suppress=_migration_suppressions(migration, None, ev.honoured),
                 )
         items: list[_Located] = []
         for operation in migration.operations:
@@ -351,7 +359,7 @@ def evaluate(
                         rule,
                         hits,
                         _Located(migration, operation, None, None),
-                        suppress=_migration_suppressions(migration, operation),
+                        suppress=_migration_suppressions(migration, operation, ev.honoured),
                     )
 
         # Statement rules see the statements in the order `migrate` executes them
@@ -362,14 +370,20 @@ def evaluate(
         )
 
         def suppress_for(where: _Located, _dj: Any = dj) -> dict[str, str | None]:
-            found = _migration_suppressions(where.migration, where.operation)  # type: ignore[arg-type]
+            found = _migration_suppressions(where.migration, where.operation, ev.honoured)  # type: ignore[arg-type]
             raw = _raw_sql(_dj, where.operation)
+            squawk = compat.SQUAWK in ev.honoured
             if raw:
+                if squawk:
+                    found.update(compat.squawk_file_ignores(raw))
+                    found.update(compat.squawk_statement_ignores(raw))
                 found.update(sql_suppressions(raw))
             if where.facts is not None:
                 # comments written just before the statement (or after it on its line)
                 # and inside it: `-- dbgov:ignore <rule> <reason>`
                 comments = "\n".join(where.facts.details.get("comments", ()))
+                if squawk:
+                    found.update(compat.squawk_statement_ignores(comments))
                 found.update(sql_suppressions(comments + "\n" + where.facts.sql))
             return found
 
