@@ -1,4 +1,4 @@
-"""Attach SQL facts (sql.py) to every rendered statement and mark new tables.
+"""Attach SQL facts (the sql package) to every rendered statement and mark new tables.
 
 "New tables are not hot": a table created earlier in the plan has no traffic yet, so
 locking rules skip it (convention rules still apply). Tasks ship separately, though:
@@ -14,6 +14,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 
+from .details import DropDetail, ViewDetail
 from .locks import pg_major
 from .model import Operation, Plan, Statement, StatementFacts
 from .schema import Schema
@@ -34,10 +35,11 @@ def created_table(facts: StatementFacts) -> str | None:
     """The (normalized) relation a CREATE TABLE / CREATE TABLE AS / SELECT INTO / CREATE
     [MATERIALIZED] VIEW statement creates (CREATE OR REPLACE VIEW may replace a live one)."""
     kind = facts.kind
+    view = facts.detail(ViewDetail)
     if kind in ("CREATE TABLE", "CREATE TABLE AS", "CREATE MATERIALIZED VIEW"):
-        name = facts.details.get("table")
-    elif kind == "CREATE VIEW" and not facts.details.get("replace"):
-        name = facts.details.get("view")
+        name = facts.details.table
+    elif kind == "CREATE VIEW" and view is not None and not view.replace:
+        name = view.view
     else:
         return None
     return normalize_table(name) if name else None
@@ -63,7 +65,8 @@ def created_before_each(
             if since_begin is not None:
                 since_begin.add(new)
         elif f.kind == "DROP TABLE":
-            live.difference_update(normalize_table(t) for t in f.details.get("objects", ()))
+            drop = f.detail(DropDetail)
+            live.difference_update(normalize_table(t) for t in (drop.objects if drop else ()))
         elif f.kind == "BEGIN":
             since_begin = set()
         elif f.kind in ("COMMIT", "END"):

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from .details import Detail
+
+D = TypeVar("D", bound=Detail)
 
 
 class Severity(enum.StrEnum):
@@ -104,10 +108,14 @@ class StatementFacts:
     concurrently: bool = False
     # False for statements PostgreSQL refuses inside a transaction block
     transactional: bool = True
-    # Statement-specific details rules may use (column names, types, defaults, …)
-    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Statement-specific details, a dataclass per statement family (details.py)
+    details: Detail = field(default_factory=Detail, compare=False, hash=False)
     # Set when the statement did not parse; then the other facts are empty
     parse_error: str | None = None
+
+    def detail(self, family: type[D]) -> D | None:
+        """``details`` when it is of ``family`` (e.g. IndexDetail), else None."""
+        return self.details if isinstance(self.details, family) else None
 
     @property
     def lock(self) -> LockLevel | None:

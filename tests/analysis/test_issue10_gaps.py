@@ -233,9 +233,7 @@ def test_new_table_exemption_follows_statement_order_and_rollback():
     )
     assert "add-column-not-null-no-default" not in committed
     # SELECT … INTO creates the table
-    assert analyse_statement("SELECT * INTO order_copy FROM orders").details["table"] == (
-        "order_copy"
-    )
+    assert analyse_statement("SELECT * INTO order_copy FROM orders").details.table == ("order_copy")
     into = _findings(
         "SELECT * INTO order_copy FROM orders;\nALTER TABLE order_copy ADD COLUMN c int NOT NULL;\n"
     )

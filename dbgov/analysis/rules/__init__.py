@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from .. import compat
+from ..details import IndexDetail, SelectDetail, SetDetail
 from ..facts import created_before_each, created_table
 from ..model import Finding, Migration, Operation, Plan, Severity, Statement, StatementFacts
 from .base import (
@@ -183,7 +184,7 @@ class _Evaluator:
                 statement_index=hit.statement_index,
                 path=migration.path if migration else None,
                 line=(operation.line if operation else None)
-                or (facts.details.get("line") if facts else None),
+                or (facts.details.line if facts else None),
                 table=hit.table or (facts.tables[0] if facts and facts.tables else None),
                 lock=hit.lock or (facts.lock if facts else None),
                 rewrites=hit.rewrites or bool(facts and facts.rewrites),
@@ -266,19 +267,21 @@ def _track_timeouts(facts: StatementFacts, timeouts: dict[str, bool]) -> None:
     """Whether lock_timeout / statement_timeout is in force after ``facts``: SET and
     set_config() turn it on (unless to 0 / DEFAULT), RESET turns it off."""
     names = ("lock_timeout", "statement_timeout")
-    if facts.kind == "SELECT":
+    select = facts.detail(SelectDetail)
+    setting = facts.detail(SetDetail)
+    if select is not None and facts.kind == "SELECT":
         for name in names:
-            value = (facts.details.get("set_config") or {}).get(name)
+            value = select.set_config.get(name)
             if value is not None:
                 timeouts[name] = _timeout_on(value)
-    elif facts.kind == "SET" and facts.details.get("name") in names:
-        timeouts[facts.details["name"]] = _timeout_on(facts.details.get("value", "0"))
-    elif facts.kind == "RESET":
-        reset = facts.details.get("name")
-        if reset == "ALL":
-            timeouts.clear()
-        elif reset in names:
-            timeouts[reset] = False
+    elif setting is None or setting.name is None:
+        return
+    elif facts.kind == "SET" and setting.name in names:
+        timeouts[setting.name] = _timeout_on("0" if setting.value is None else setting.value)
+    elif facts.kind == "RESET" and setting.name == "ALL":
+        timeouts.clear()
+    elif facts.kind == "RESET" and setting.name in names:
+        timeouts[setting.name] = False
 
 
 def _timeout_on(value: Any) -> bool:
@@ -381,7 +384,7 @@ def evaluate(
             if where.facts is not None:
                 # comments written just before the statement (or after it on its line)
                 # and inside it: `-- dbgov:ignore <rule> <reason>`
-                comments = "\n".join(where.facts.details.get("comments", ()))
+                comments = "\n".join(where.facts.details.comments)
                 if squawk:
                     found.update(compat.squawk_statement_ignores(comments))
                 found.update(sql_suppressions(comments + "\n" + where.facts.sql))
@@ -409,11 +412,12 @@ def _indexed_columns(plan: Plan) -> dict[str, set[tuple[str, ...]]]:
                 if f is None or f.kind not in ("CREATE INDEX", "CREATE TABLE", "ALTER TABLE"):
                     continue
                 table = normalize_table(target(f) or "")
-                if f.kind == "CREATE INDEX":
-                    found.setdefault(table, set()).add(tuple(f.details.get("columns", ())))
+                index = f.detail(IndexDetail)
+                if index is not None:
+                    found.setdefault(table, set()).add(index.columns)
                 for con in new_constraints(f):
-                    if con.get("type") in ("PRIMARY KEY", "UNIQUE"):
-                        cols = tuple(c for c in con.get("columns", ()) if c)
+                    if con.type in ("PRIMARY KEY", "UNIQUE"):
+                        cols = tuple(c for c in con.columns if c)
                         found.setdefault(table, set()).add(cols)
     return found
 

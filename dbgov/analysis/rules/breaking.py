@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..details import AlterDomainDetail, CreateDomainDetail, EnumDetail, IndexDetail
 from ..model import Severity
 from . import register
 from .base import Hit, Rule, StatementContext
@@ -35,7 +36,7 @@ class DropNotNull(Rule):
             return  # created in this plan / file: no running code reads it yet
         for cmd in commands(ctx.facts, "DROP NOT NULL"):
             yield Hit(
-                message=f"{target(ctx.facts)}.{cmd.get('column_name')} becomes nullable (ACCESS "
+                message=f"{target(ctx.facts)}.{cmd.column_name} becomes nullable (ACCESS "
                 "EXCLUSIVE, briefly): code of the running release written for NOT NULL breaks "
                 "on the first NULL a newer writer stores."
             )
@@ -61,10 +62,10 @@ class EnumAddValue(Rule):
     )
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        f = ctx.facts
-        if "ADD VALUE" in f.actions and not (f.details.get("before") or f.details.get("after")):
+        enum = ctx.facts.detail(EnumDetail)
+        if enum and "ADD VALUE" in ctx.facts.actions and not (enum.before or enum.after):
             yield Hit(
-                message=f"Enum {f.details.get('type')} gets {f.details.get('value')!r} without "
+                message=f"Enum {enum.type} gets {enum.value!r} without "
                 "BEFORE/AFTER: it sorts last, which changes the running release's ORDER BY and "
                 "range comparisons on the type."
             )
@@ -92,17 +93,19 @@ class CreateDomainWithConstraint(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if f.kind == "CREATE DOMAIN" and f.details.get("has_check"):
+        created = f.detail(CreateDomainDetail)
+        if created and created.has_check:
             yield Hit(
-                message=f"CREATE DOMAIN {f.details.get('domain')} has a CHECK constraint: "
+                message=f"CREATE DOMAIN {created.domain} has a CHECK constraint: "
                 "changing it later scans every table using the domain, under locks the "
                 "running release waits for."
             )
-        if f.kind == "ALTER DOMAIN" and "ADD CONSTRAINT" in f.actions:
+        altered = f.detail(AlterDomainDetail)
+        if altered and "ADD CONSTRAINT" in f.actions:
             yield Hit(
-                message=f"ALTER DOMAIN {f.details.get('domain')} ADD CONSTRAINT checks every "
+                message=f"ALTER DOMAIN {altered.domain} ADD CONSTRAINT checks every "
                 "column using it, locking their tables while the running release waits.",
-                scans=bool(f.details.get("checks_all_columns")),
+                scans=altered.checks_all_columns,
             )
 
 
@@ -129,14 +132,14 @@ class AddUniqueIndex(Rule):
     )
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        d = ctx.facts.details
-        if not d.get("unique"):
+        d = ctx.facts.detail(IndexDetail)
+        if d is None or not d.unique:
             return
         table = target(ctx.facts)
         if ctx.is_new(table):
             return
-        keys = ", ".join(d.get("columns") or ()) or "its expressions"
-        if d.get("expressions") and d.get("columns"):
+        keys = ", ".join(d.columns) or "its expressions"
+        if d.expressions and d.columns:
             keys += " and expressions"
         how = "CONCURRENTLY " if ctx.facts.concurrently else ""
         lock = ctx.facts.lock.value if ctx.facts.lock else "its lock"
@@ -176,18 +179,14 @@ class NotValidConstraintRejectsWrites(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         table = target(ctx.facts)
         for cmd in commands(ctx.facts):
-            con = cmd.get("constraint") or {}
-            if not con.get("not_valid") or not str(cmd.get("action", "")).startswith(
-                "ADD CONSTRAINT"
-            ):
+            con = cmd.constraint
+            if con is None or not con.not_valid or not cmd.action.startswith("ADD CONSTRAINT"):
                 continue
-            lock = cmd.get("lock") or "its lock"
-            kind = con.get("type", "")
-            what = f"{kind} {con.get('name') or ''}".strip()
-            if kind == "FOREIGN KEY":
-                what += f" → {con.get('referenced_table')}"
+            what = f"{con.type} {con.name or ''}".strip()
+            if con.type == "FOREIGN KEY":
+                what += f" → {con.referenced_table}"
             yield Hit(
-                message=f"{what} on {table} is added NOT VALID under {lock}: it is enforced on "
+                message=f"{what} on {table} is added NOT VALID under {cmd.lock}: it is enforced on "
                 "new writes at once, so the running release's INSERT/UPDATE that violate it fail.",
                 table=table,
             )

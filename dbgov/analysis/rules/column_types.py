@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..details import ConstraintDef
 from ..model import Severity
 from . import register
 from .base import Hit, MigrationContext, Rule, StatementContext
@@ -26,11 +27,10 @@ def _typed_columns(ctx: StatementContext) -> list[tuple[str | None, str]]:
     if _LAST[0] is ctx.facts:
         return _LAST[1]
     found: list[tuple[str | None, str]] = [
-        (col.get("name"), col.get("type") or "") for col in added_columns(ctx.facts)
+        (col.name, col.type or "") for col in added_columns(ctx.facts)
     ]
     found.extend(
-        (cmd.get("column_name"), cmd.get("new_type") or "")
-        for cmd in commands(ctx.facts, "ALTER COLUMN TYPE")
+        (cmd.column_name, cmd.new_type or "") for cmd in commands(ctx.facts, "ALTER COLUMN TYPE")
     )
     _LAST[0], _LAST[1] = ctx.facts, found
     return found
@@ -72,35 +72,33 @@ class PreferBigintKeys(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         for col in added_columns(ctx.facts):
-            if col.get("primary_key") and type_base(col.get("type")) in _SMALL_INTS:
-                yield Hit(
-                    message=f"Primary key {target(ctx.facts)}.{col.get('name')} is {col.get('type')}."
-                )
+            if col.primary_key and type_base(col.type) in _SMALL_INTS:
+                yield Hit(message=f"Primary key {target(ctx.facts)}.{col.name} is {col.type}.")
 
     def check_migration(self, ctx: MigrationContext) -> Iterable[Hit]:
         # Django adds foreign keys in separate statements: join them with the column types
         types: dict[tuple[str | None, str | None], Any] = {}
-        fks: list[tuple[str | None, dict[str, Any]]] = []
+        fks: list[tuple[str | None, ConstraintDef]] = []
         for operation in ctx.migration.operations:
             for statement in operation.statements:
                 f = statement.facts
                 if f is None:
                     continue
                 for col in added_columns(f):
-                    types[(target(f), col.get("name"))] = col.get("type")
+                    types[(target(f), col.name)] = col.type
                 for con in new_constraints(f):
-                    if con.get("type") == "FOREIGN KEY":
+                    if con.type == "FOREIGN KEY":
                         fks.append((target(f), con))
         for table, con in fks:
             # a key follows its target's type: only worth saying when the target is
             # created in this plan too (an existing int key is not this change's fault)
-            if not ctx.plan.is_new(con.get("referenced_table")):
+            if not ctx.plan.is_new(con.referenced_table):
                 continue
-            for column in con.get("columns", ()):
+            for column in con.columns:
                 type_sql = types.get((table, column))
                 if type_sql and type_base(type_sql) in _SMALL_INTS:
                     yield Hit(
-                        message=f"Foreign key {table}.{column} → {con.get('referenced_table')} is {type_sql}.",
+                        message=f"Foreign key {table}.{column} → {con.referenced_table} is {type_sql}.",
                         table=table,
                     )
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..details import CommentDetail, CreateTableDetail, IndexDetail, RenameDetail
 from ..model import Severity
 from . import register
 from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
@@ -60,12 +61,13 @@ class PiiColumnWithoutFlag(Rule):
                 f = statement.facts
                 if f is None:
                     continue
-                if f.kind == "COMMENT" and f.details.get("object_type") == "COLUMN":
-                    if marker in str(f.details.get("comment") or "").lower():
-                        flagged.add((_bare(f.details.get("table")), str(f.details.get("column"))))
+                comment = f.detail(CommentDetail)
+                if comment is not None and comment.object_type == "COLUMN":
+                    if marker in str(comment.comment or "").lower():
+                        flagged.add((_bare(comment.table), str(comment.column)))
                     continue
                 for col in added_columns(f):
-                    name = str(col.get("name") or "")
+                    name = str(col.name or "")
                     if pattern.search(name):
                         candidates.append((_bare(target(f)), name, operation.index))
         for table, column, _index in candidates:
@@ -110,14 +112,15 @@ class IndexWithoutPurpose(Rule):
         if op_type in self._FIELD_OPS:
             for facts in ctx.facts():
                 for con in new_constraints(facts):
-                    if con.get("type") == "FOREIGN KEY":
-                        fk_columns.add((_bare(target(facts)), tuple(con.get("columns", ()))))
+                    if con.type == "FOREIGN KEY":
+                        fk_columns.add((_bare(target(facts)), tuple(con.columns)))
         for facts in ctx.facts():
-            if facts.kind == "CREATE INDEX":
-                name = facts.details.get("index")
+            index = facts.detail(IndexDetail)
+            if index is not None:
+                name = index.index
                 if op_type in self._FIELD_OPS and (
                     str(name).endswith("_like")
-                    or (_bare(target(facts)), tuple(facts.details.get("columns", ()))) in fk_columns
+                    or (_bare(target(facts)), index.columns) in fk_columns
                 ):
                     continue
                 if name and name not in purposes:
@@ -164,15 +167,16 @@ class ForeignKeyWithoutIndex(Rule):
                 if f is None:
                     continue
                 table = _bare(target(f))
-                created.update((table, str(c.get("name"))) for c in added_columns(f))
-                if f.kind == "CREATE INDEX":
-                    indexed.add((table, tuple(f.details.get("columns", ()))))
+                created.update((table, str(c.name)) for c in added_columns(f))
+                index = f.detail(IndexDetail)
+                if index is not None:
+                    indexed.add((table, index.columns))
                 for con in new_constraints(f):
-                    cols = tuple(c for c in con.get("columns", ()) if c)
-                    if con.get("type") in ("PRIMARY KEY", "UNIQUE"):
+                    cols = tuple(c for c in con.columns if c)
+                    if con.type in ("PRIMARY KEY", "UNIQUE"):
                         indexed.add((table, cols))
-                    elif con.get("type") == "FOREIGN KEY":
-                        fks.append((table, cols, con.get("referenced_table")))
+                    elif con.type == "FOREIGN KEY":
+                        fks.append((table, cols, con.referenced_table))
         # indexes anywhere in the plan count (the demo's T-021 adds its index next)
         for table, cols, ref in fks:
             candidates = [idx for t, idx in indexed if t == table]
@@ -202,7 +206,7 @@ class TableNaming(Rule):
         if ctx.operation.type == "CreateModel":
             for facts in ctx.facts():
                 if facts.kind == "CREATE TABLE":
-                    table = _bare(facts.details.get("table"))
+                    table = _bare(facts.details.table)
                     if not table.startswith(prefix):
                         yield Hit(
                             message=f"Table {table} does not start with {prefix!r}.", table=table
@@ -211,7 +215,8 @@ class TableNaming(Rule):
         elif ctx.operation.type in ("AlterModelTable", "RenameModel"):
             for facts in ctx.facts():
                 if "RENAME TABLE" in facts.actions:
-                    new = _bare(facts.details.get("new_name"))
+                    renamed = facts.detail(RenameDetail)
+                    new = _bare(renamed.new_name if renamed else None)
                     if not new.startswith(prefix):
                         yield Hit(
                             message=f"Table renamed to {new}, which does not start with {prefix!r}.",
@@ -244,11 +249,12 @@ class StandardColumns(Rule):
             return
         required = _setting(ctx, "REQUIRED_COLUMNS", _REQUIRED_COLUMNS)
         for facts in ctx.facts():
-            if facts.kind == "CREATE TABLE":  # the model's own table comes first
-                names = {c.get("name") for c in facts.details.get("columns", ())}
+            created = facts.detail(CreateTableDetail)
+            if created is not None:  # the model's own table comes first
+                names = {c.name for c in created.columns}
                 missing = [c for c in required if c not in names]
                 if missing:
-                    table = _bare(facts.details.get("table"))
+                    table = _bare(created.table)
                     yield Hit(message=f"Table {table} has no {', '.join(missing)}.", table=table)
                 return
 
@@ -266,7 +272,6 @@ class HardDelete(Rule):
     safe_alternative = "UPDATE … SET deleted_at = now() WHERE … instead of DELETE (and filter on deleted_at IS NULL)."
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        if ctx.facts.kind == "DELETE" and not ctx.is_new(ctx.facts.details.get("table")):
-            yield Hit(
-                message=f"DELETE FROM {ctx.facts.details.get('table')}: use deleted_at instead."
-            )
+        table = ctx.facts.details.table
+        if ctx.facts.kind == "DELETE" and not ctx.is_new(table):
+            yield Hit(message=f"DELETE FROM {table}: use deleted_at instead.")

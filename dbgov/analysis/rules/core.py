@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..details import DropDetail, NamedDetail, RenameDetail
 from ..facts import normalize_table
 from ..model import LockLevel, Severity
 from . import register
@@ -180,14 +181,14 @@ class AddColumnNotNullWithoutDefault(Rule):
         # Judged on the SQL PostgreSQL runs: Django's one-off default (AddField with
         # preserve_default=False) is in the ADD COLUMN, so it does not fail; DEFAULT NULL
         # NOT NULL (db_default=None) does (issue 10, both checked by the oracle).
-        for cmd in ctx.facts.details.get("commands", ()):
-            col = cmd.get("column") or {}
-            if cmd.get("action") != "ADD COLUMN" or not cmd.get("fails_if_rows"):
+        for cmd in commands(ctx.facts, "ADD COLUMN"):
+            col = cmd.column
+            if col is None or not cmd.fails_if_rows:
                 continue
             table = ctx.facts.tables[0] if ctx.facts.tables else None
-            default = " (its default is NULL)" if col.get("default_null") else ""
+            default = " (its default is NULL)" if col.default_null else ""
             yield Hit(
-                message=f"ADD COLUMN {col.get('name')!r} NOT NULL{default} on existing table "
+                message=f"ADD COLUMN {col.name!r} NOT NULL{default} on existing table "
                 f"{table} fails as soon as the table has a row, after the running release's "
                 "queries on it have queued behind its ACCESS EXCLUSIVE lock.",
                 table=table,
@@ -219,18 +220,16 @@ class NotNullDefaultDropped(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         table = ctx.facts.tables[0] if ctx.facts.tables else None
-        for cmd in ctx.facts.details.get("commands", ()):
-            if cmd.get("action") != "DROP DEFAULT":
-                continue
-            column = cmd.get("column_name")
+        for cmd in commands(ctx.facts, "DROP DEFAULT"):
+            column = cmd.column_name
             for earlier in ctx.previous_in_transaction:
-                for added in earlier.details.get("commands", ()):
-                    col = added.get("column") or {}
+                for added in commands(earlier, "ADD COLUMN"):
+                    col = added.column
                     if (
-                        added.get("action") == "ADD COLUMN"
-                        and col.get("name") == column
-                        and col.get("not_null")
-                        and col.get("has_default")
+                        col is not None
+                        and col.name == column
+                        and col.not_null
+                        and col.has_default
                         and earlier.tables[:1] == ctx.facts.tables[:1]
                     ):
                         yield Hit(
@@ -338,26 +337,27 @@ class SetNotNull(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         table = ctx.facts.tables[0] if ctx.facts.tables else None
         key = normalize_table(table or "")
-        for cmd in ctx.facts.details.get("commands", ()):
-            con = cmd.get("constraint") or {}
-            column = con.get("not_null_column")
-            if cmd.get("action") == "ADD CONSTRAINT CHECK" and column:
-                if con.get("not_valid"):
-                    self._pending[(key, str(con.get("name")))] = column
+        for cmd in commands(ctx.facts):
+            con = cmd.constraint
+            column = con.not_null_column if con else None
+            if con is not None and cmd.action == "ADD CONSTRAINT CHECK" and column:
+                if con.not_valid:
+                    self._pending[(key, str(con.name))] = column
                 else:
                     self._proven.add((key, column))
-            elif cmd.get("action") == "VALIDATE CONSTRAINT":
-                name = (key, str(cmd.get("constraint_name")))
+            elif cmd.action == "VALIDATE CONSTRAINT":
+                name = (key, str(cmd.constraint_name))
                 if name in self._pending:
                     self._proven.add((key, self._pending.pop(name)))
         major = ctx.plan.pg_major
-        for cmd in ctx.facts.details.get("commands", ()):
-            if cmd.get("action") == "SET NOT NULL":
-                columns = [cmd.get("column_name")]
+        for cmd in commands(ctx.facts):
+            columns: list[str | None]
+            if cmd.action == "SET NOT NULL":
+                columns = [cmd.column_name]
                 how = "SET NOT NULL"
-            elif cmd.get("action") == "ADD CONSTRAINT NOT NULL" and not cmd.get("not_valid"):
+            elif cmd.action == "ADD CONSTRAINT NOT NULL" and not cmd.not_valid:
                 # PostgreSQL 18: a named NOT NULL constraint, validated like SET NOT NULL
-                columns = list((cmd.get("constraint") or {}).get("columns") or ())
+                columns = list(cmd.constraint.columns if cmd.constraint else ())
                 how = "ADD CONSTRAINT … NOT NULL"
             else:
                 continue
@@ -451,15 +451,18 @@ class AddForeignKeyValidated(Rule):
         f = ctx.facts
         validated = [
             c
-            for c in f.details.get("commands", ())
-            if (c.get("constraint") or {}).get("type") == "FOREIGN KEY"
-            and not c["constraint"].get("not_valid")
+            for c in commands(f)
+            if c.constraint is not None
+            and c.constraint.type == "FOREIGN KEY"
+            and not c.constraint.not_valid
         ]
         if validated:
             table = f.tables[0] if f.tables else None
             if not ctx.is_new(table):
                 referenced = ", ".join(
-                    dict.fromkeys(str(c["constraint"].get("referenced_table")) for c in validated)
+                    dict.fromkeys(
+                        str(c.constraint.referenced_table) for c in validated if c.constraint
+                    )
                 )
                 yield Hit(
                     message=f"FOREIGN KEY on {table} → {referenced} is validated at once under "
@@ -488,7 +491,9 @@ class AddCheckValidated(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if any(not c["constraint"].get("not_valid") for c in commands(f, "ADD CONSTRAINT CHECK")):
+        if any(
+            c.constraint and not c.constraint.not_valid for c in commands(f, "ADD CONSTRAINT CHECK")
+        ):
             table = f.tables[0] if f.tables else None
             yield Hit(
                 message=f"CHECK constraint on {table} is validated at once under ACCESS "
@@ -525,9 +530,7 @@ class DropColumn(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         if "DROP COLUMN" in ctx.facts.actions:
             table = ctx.facts.tables[0] if ctx.facts.tables else None
-            columns = ", ".join(
-                str(c.get("column_name")) for c in commands(ctx.facts, "DROP COLUMN")
-            )
+            columns = ", ".join(str(c.column_name) for c in commands(ctx.facts, "DROP COLUMN"))
             yield Hit(
                 message=f"DROP COLUMN {columns} on {table} (ACCESS EXCLUSIVE) makes the running "
                 "release's queries that read or write it fail (Django selects every field), "
@@ -557,14 +560,14 @@ class RenameColumnOrTable(Rule):
         actions = ctx.facts.actions
         if "RENAME COLUMN" in actions or "RENAME TABLE" in actions:
             table = ctx.facts.tables[0] if ctx.facts.tables else None
-            d = ctx.facts.details
+            d = ctx.facts.detail(RenameDetail) or RenameDetail()
             what = (
-                f"column {d.get('old_name')} of {table}"
+                f"column {d.old_name} of {table}"
                 if "RENAME COLUMN" in actions
                 else f"table {table}"
             )
             yield Hit(
-                message=f"Renaming {what} to {d.get('new_name')} (ACCESS EXCLUSIVE) makes the "
+                message=f"Renaming {what} to {d.new_name} (ACCESS EXCLUSIVE) makes the "
                 "running release's queries that use the old name fail.",
                 table=table,
             )
@@ -613,7 +616,7 @@ class Truncate(Rule):
         if ctx.facts.kind == "TRUNCATE" and tables:
             cascade = (
                 " (and, with CASCADE, of every referencing table)"
-                if ctx.facts.details.get("cascade")
+                if "CASCADE" in ctx.facts.actions
                 else ""
             )
             yield Hit(
@@ -640,10 +643,12 @@ class DropSchemaOrDatabase(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         key = id(ctx.migration) if ctx.migration is not None else -1
         f = ctx.facts
+        named = f.detail(NamedDetail)
         if f.kind == "CREATE SCHEMA":
-            self._created.add((key, str(f.details.get("name", "")).lower()))
+            self._created.add((key, str(named.name if named else "").lower()))
             return
-        names = [str(o) for o in f.details.get("objects", ())]
+        drop = f.detail(DropDetail)
+        names = list(drop.objects) if drop else [str(named.name)] if named else []
         if f.kind == "DROP SCHEMA" and all((key, n.lower()) in self._created for n in names):
             return  # only schemas this file created: nothing of the running release
         if f.kind in ("DROP SCHEMA", "DROP DATABASE"):
@@ -706,8 +711,8 @@ class CascadeDelete(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         # Django emulates CASCADE in Python and never writes ON DELETE: this is raw SQL.
         for constraint in new_constraints(ctx.facts):
-            if constraint.get("on_delete") == "CASCADE":
+            if constraint.on_delete == "CASCADE":
                 yield Hit(
-                    message=f"ON DELETE CASCADE from {ctx.facts.details.get('table')} to "
-                    f"{constraint.get('referenced_table')}: deleting a referenced row deletes the referencing rows."
+                    message=f"ON DELETE CASCADE from {ctx.facts.details.table} to "
+                    f"{constraint.referenced_table}: deleting a referenced row deletes the referencing rows."
                 )

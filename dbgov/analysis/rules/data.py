@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
+from ..details import DmlDetail
 from ..model import Severity
 from . import register
 from .base import Hit, MigrationContext, OperationContext, Rule, StatementContext
@@ -54,9 +55,10 @@ class UnbatchedWholeTableDml(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        if f.kind in ("UPDATE", "DELETE") and not f.details.get("has_where"):
+        dml = f.detail(DmlDetail)
+        if dml is not None and f.kind in ("UPDATE", "DELETE") and not dml.has_where:
             yield Hit(
-                message=f"{f.kind} of every row of {f.details.get('table')} in one statement "
+                message=f"{f.kind} of every row of {dml.table} in one statement "
                 "(ROW EXCLUSIVE) locks all of them until the migration commits: the running "
                 "release's writes to those rows wait."
             )

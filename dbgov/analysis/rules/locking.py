@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..details import DropDetail, ReindexDetail, VacuumDetail
 from ..model import LockLevel, Severity
 from . import register
 from .base import Hit, Rule, StatementContext
@@ -37,7 +38,8 @@ class DropIndexNotConcurrently(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
         if f.kind == "DROP INDEX" and not f.concurrently:
-            names = ", ".join(f.details.get("objects", ()))
+            drop = f.detail(DropDetail)
+            names = ", ".join(drop.objects if drop else ())
             yield Hit(
                 message=f"DROP INDEX {names} without CONCURRENTLY takes ACCESS EXCLUSIVE on its "
                 "table: the running release's reads and writes on it wait, behind any long "
@@ -67,7 +69,8 @@ class ReindexNotConcurrently(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
         if f.kind == "REINDEX" and not f.concurrently:
-            what = f"{f.details.get('target', '')} {f.details.get('name') or ''}".strip()
+            reindex = f.detail(ReindexDetail)
+            what = f"{reindex.target} {reindex.name or ''}".strip() if reindex else ""
             yield Hit(
                 message=f"REINDEX {what} without CONCURRENTLY takes ACCESS EXCLUSIVE on each "
                 "index it rebuilds and blocks writes to its table: the running release's "
@@ -143,11 +146,11 @@ class ValidateInSameTransaction(Rule):
         if not ctx.in_transaction:
             return
         for cmd in commands(f, "VALIDATE CONSTRAINT"):
-            name = cmd.get("constraint_name")
+            name = cmd.constraint_name
             for earlier in ctx.previous_in_transaction:
-                for added in earlier.details.get("commands", ()):
-                    con = added.get("constraint") or {}
-                    if con.get("name") == name and con.get("not_valid"):
+                for added in commands(earlier):
+                    con = added.constraint
+                    if con is not None and con.name == name and con.not_valid:
                         held = max(
                             (lk.lock for lk in earlier.locks), key=lambda lk: lk.rank, default=AE
                         )
@@ -186,18 +189,18 @@ class AddColumnVolatileDefault(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         for cmd in commands(ctx.facts, "ADD COLUMN"):
-            col = cmd.get("column") or {}
-            if not (cmd.get("rewrites") and col.get("has_default")):
+            col = cmd.column
+            if col is None or not (cmd.rewrites and col.has_default):
                 continue
-            if col.get("serial") or col.get("identity") or col.get("generated") == "STORED":
+            if col.serial or col.identity or col.generated == "STORED":
                 continue  # add-column-generated-identity
             why = (
-                f"volatile default {col.get('default')}"
-                if col.get("default_volatile")
-                else f"default {col.get('default')} (PostgreSQL < 11 rewrites for any default)"
+                f"volatile default {col.default}"
+                if col.default_volatile
+                else f"default {col.default} (PostgreSQL < 11 rewrites for any default)"
             )
             yield Hit(
-                message=f"Adding column {col.get('name')} to {target(ctx.facts)} with a {why} "
+                message=f"Adding column {col.name} to {target(ctx.facts)} with a {why} "
                 "rewrites the table under ACCESS EXCLUSIVE: the running release's reads and "
                 "writes wait for the whole rewrite.",
                 table=target(ctx.facts),
@@ -229,19 +232,21 @@ class AddColumnGeneratedIdentity(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         for cmd in commands(ctx.facts, "ADD COLUMN"):
-            col = cmd.get("column") or {}
+            col = cmd.column
+            if col is None:
+                continue
             what = (
                 "serial"
-                if col.get("serial")
+                if col.serial
                 else "identity"
-                if col.get("identity")
+                if col.identity
                 else "stored generated"
-                if col.get("generated") == "STORED"
+                if col.generated == "STORED"
                 else None
             )
             if what:
                 yield Hit(
-                    message=f"Adding {what} column {col.get('name')} to {target(ctx.facts)} "
+                    message=f"Adding {what} column {col.name} to {target(ctx.facts)} "
                     "rewrites the table under ACCESS EXCLUSIVE: the running release's reads "
                     "and writes wait for the whole rewrite.",
                     table=target(ctx.facts),
@@ -273,7 +278,7 @@ class AddPrimaryKeyWithoutIndex(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         for cmd in commands(ctx.facts, "ADD CONSTRAINT PRIMARY KEY"):
-            if not (cmd.get("constraint") or {}).get("using_index"):
+            if not (cmd.constraint and cmd.constraint.using_index):
                 yield Hit(
                     message=f"PRIMARY KEY on {target(ctx.facts)} is built under ACCESS "
                     "EXCLUSIVE: the running release's reads and writes wait for the whole "
@@ -308,9 +313,9 @@ class AddUniqueConstraint(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         for cmd in commands(ctx.facts, "ADD CONSTRAINT UNIQUE"):
-            con = cmd.get("constraint") or {}
-            if not con.get("using_index"):
-                cols = ", ".join(c for c in con.get("columns", ()) if c)
+            con = cmd.constraint
+            if con is not None and not con.using_index:
+                cols = ", ".join(c for c in con.columns if c)
                 yield Hit(
                     message=f"UNIQUE ({cols}) on {target(ctx.facts)} builds its index under "
                     "ACCESS EXCLUSIVE: the running release's reads and writes wait for the "
@@ -320,10 +325,10 @@ class AddUniqueConstraint(Rule):
                     scans=True,
                 )
         for cmd in commands(ctx.facts, "ADD COLUMN"):
-            col = cmd.get("column") or {}
-            if col.get("unique") or col.get("primary_key"):
+            col = cmd.column
+            if col is not None and (col.unique or col.primary_key):
                 yield Hit(
-                    message=f"Column {col.get('name')} is added to {target(ctx.facts)} with an "
+                    message=f"Column {col.name} is added to {target(ctx.facts)} with an "
                     "inline UNIQUE/PRIMARY KEY: the index is built under ACCESS EXCLUSIVE while "
                     "the running release's reads and writes wait.",
                     table=target(ctx.facts),
@@ -451,7 +456,8 @@ class VacuumFull(Rule):
     safe_alternative = "Use pg_repack / pg_squeeze, or plain VACUUM; never in a migration."
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
-        if ctx.facts.kind == "VACUUM" and ctx.facts.details.get("full"):
+        vacuum = ctx.facts.detail(VacuumDetail)
+        if vacuum is not None and vacuum.full:
             yield Hit(
                 message=f"VACUUM FULL {', '.join(ctx.facts.tables) or '(every table)'} rewrites "
                 "it under ACCESS EXCLUSIVE: the running release's reads and writes wait for the "
@@ -507,9 +513,9 @@ class DetachPartitionNotConcurrently(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         for cmd in commands(ctx.facts, "DETACH PARTITION"):
-            if not cmd.get("concurrently"):
+            if not cmd.concurrently:
                 yield Hit(
-                    message=f"DETACH PARTITION {cmd.get('partition')} from {target(ctx.facts)} "
+                    message=f"DETACH PARTITION {cmd.partition} from {target(ctx.facts)} "
                     "without CONCURRENTLY takes ACCESS EXCLUSIVE on the partitioned table: the "
                     "running release's queries on every partition wait.",
                     table=target(ctx.facts),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..details import DropDetail, EnumDetail, RenameDetail
 from ..model import LockLevel, Severity
 from . import register
 from .base import Hit, Rule, StatementContext
@@ -72,10 +73,10 @@ class DropObject(Rule):
         f = ctx.facts
         if f.kind == "ALTER TYPE":
             for cmd in commands(f, "DROP COLUMN"):
-                cascade = bool(cmd.get("cascade"))
+                cascade = bool(cmd.cascade)
                 yield Hit(
-                    message=f"DROP ATTRIBUTE {cmd.get('column_name')} of type "
-                    f"{f.details.get('table')}: the running release's SQL reading it fails"
+                    message=f"DROP ATTRIBUTE {cmd.column_name} of type "
+                    f"{f.details.table}: the running release's SQL reading it fails"
                     + (
                         ", and CASCADE drops it from every table of that type under ACCESS "
                         "EXCLUSIVE (its data is gone)."
@@ -88,8 +89,9 @@ class DropObject(Rule):
         if f.kind not in _DROP_KINDS:
             return
         what = f.kind.removeprefix("DROP ").lower()
-        names = ", ".join(f.details.get("objects", ()))
-        if f.details.get("cascade"):
+        drop = f.detail(DropDetail) or DropDetail()
+        names = ", ".join(drop.objects)
+        if drop.cascade:
             yield Hit(
                 message=f"DROP {what.upper()} {names} CASCADE also drops "
                 f"{_CASCADE_TAKES[f.kind]}, under ACCESS EXCLUSIVE on their tables; the "
@@ -155,25 +157,26 @@ class RenameObject(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
-        d = f.details
-        if "RENAME VALUE" in f.actions:
+        enum = f.detail(EnumDetail)
+        if enum is not None and "RENAME VALUE" in f.actions:
             yield Hit(
-                message=f"Enum {d.get('type')} value {d.get('old_value')!r} becomes "
-                f"{d.get('value')!r}: the running release's writes of {d.get('old_value')!r} fail."
+                message=f"Enum {enum.type} value {enum.old_value!r} becomes {enum.value!r}: the "
+                f"running release's writes of {enum.old_value!r} fail."
             )
             return
-        if not _RENAMES.intersection(f.actions):
+        d = f.detail(RenameDetail)
+        if d is None or not _RENAMES.intersection(f.actions):
             return
-        if ctx.is_new(d.get("table")):
+        if ctx.is_new(d.table):
             return  # a view created in this plan / file: no running code names it yet
         what = f.kind.removeprefix("ALTER ").lower()
-        old = d.get("old_name") or d.get("table")
+        old = d.old_name or d.table
         if "RENAME COLUMN" in f.actions or "RENAME ATTRIBUTE" in f.actions:
-            subject = f"column {old!r} of {what} {d.get('table')}"
+            subject = f"column {old!r} of {what} {d.table}"
         else:
             subject = f"{what} {old}"
         lock = " under ACCESS EXCLUSIVE" if f.lock is LockLevel.ACCESS_EXCLUSIVE else ""
         yield Hit(
-            message=f"Renaming {subject} to {d.get('new_name')!r}{lock} breaks the running "
+            message=f"Renaming {subject} to {d.new_name!r}{lock} breaks the running "
             "release's SQL that uses the old name."
         )

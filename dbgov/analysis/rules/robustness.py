@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from ..details import CreateTableDetail, DmlDetail, QueryDetail, ViewDetail
 from ..model import Severity
 from . import register
 from .base import Hit, MigrationContext, Rule, StatementContext
@@ -129,20 +130,18 @@ class DuplicateColumnAssignment(Rule):
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
+        d = f.details
         lists: list[list[str]] = []
-        if f.kind in ("UPDATE", "INSERT"):
-            lists.append([c for c in f.details.get("columns", ()) if c])
-        elif f.kind == "CREATE TABLE":
-            lists.append([c["name"] for c in f.details.get("columns", ()) if c.get("name")])
-        elif f.kind == "ALTER TABLE":
-            lists.append(
-                [c["column"]["name"] for c in commands(f, "ADD COLUMN") if c.get("column")]
-            )
-        elif f.kind in ("CREATE VIEW", "CREATE TABLE AS", "CREATE MATERIALIZED VIEW"):
-            lists.append(list(f.details.get("output_columns", ())))
-        # INSERT … ON CONFLICT DO UPDATE SET, MERGE's WHEN clauses
-        lists.extend(f.details.get("assignment_lists", ()))
-        name_of = f.details.get("view") or target(f)
+        if isinstance(d, DmlDetail):
+            lists.append([c for c in d.columns if c])
+            # INSERT … ON CONFLICT DO UPDATE SET, MERGE's WHEN clauses
+            lists.extend(list(names) for names in d.assignment_lists)
+        elif isinstance(d, CreateTableDetail):
+            lists.append([c.name for c in d.columns if c.name])
+        elif isinstance(d, QueryDetail):  # views, CREATE TABLE AS, SELECT … INTO
+            lists.append(list(d.output_columns))
+        lists.append([c.column.name for c in commands(f, "ADD COLUMN") if c.column])
+        name_of = (d.view if isinstance(d, ViewDetail) else None) or target(f)
         for names in lists:
             for name, count in Counter(names).items():
                 if count > 1:
@@ -172,13 +171,13 @@ class PreferRobustStatements(Rule):
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         f = ctx.facts
         d = f.details
-        if f.kind in ("CREATE TABLE", "CREATE INDEX") and not d.get("if_not_exists"):
+        if f.kind in ("CREATE TABLE", "CREATE INDEX") and not d.if_not_exists:
             yield Hit(message=f"{f.kind} without IF NOT EXISTS.")
-        elif f.kind.startswith("DROP ") and not d.get("if_exists"):
+        elif f.kind.startswith("DROP ") and not d.if_exists:
             yield Hit(message=f"{f.kind} without IF EXISTS.")
         for cmd in commands(f, "ADD COLUMN"):
-            if not cmd.get("if_not_exists"):
-                yield Hit(message=f"ADD COLUMN {cmd.get('column_name')} without IF NOT EXISTS.")
+            if not cmd.if_not_exists:
+                yield Hit(message=f"ADD COLUMN {cmd.column_name} without IF NOT EXISTS.")
         for cmd in commands(f, "DROP COLUMN", "DROP CONSTRAINT"):
-            if not cmd.get("if_exists"):
-                yield Hit(message=f"{cmd['action']} without IF EXISTS.")
+            if not cmd.if_exists:
+                yield Hit(message=f"{cmd.action} without IF EXISTS.")
