@@ -96,7 +96,7 @@ def test_dropping_a_foreign_key_locks_the_referenced_table_when_the_schema_is_kn
 
 
 def test_data_migration_message_says_it_runs_once():
-    from dbgov.analysis.rules.core import DataMigration
+    from dbgov.analysis.rules.data.data_migration import DataMigration
 
     assert "every deploy" not in DataMigration.summary
     assert "once" in DataMigration.summary

@@ -4,7 +4,6 @@ failed before its fix), and PostgreSQL asked where a rule claims a statement fai
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -16,8 +15,7 @@ from dbgov.analysis.sql import analyse_statement, split_and_analyse_each
 from dbgov.conf import DEFAULTS
 from dbgov.lint import lint_files, lint_sql
 
-CASES = Path(__file__).parent / "rules_sql"
-ALL_ON = {**DEFAULTS, "ENABLED_RULES": [r.id for r in all_rules() if r.opt_in]}
+from .rule_examples import ALL_ON, lint_example
 
 
 def _findings(sql: str, *, settings=DEFAULTS, **kw) -> dict[str, list[str]]:
@@ -41,15 +39,10 @@ def _reaches(rule, facts) -> bool:
 
 @pytest.mark.parametrize("rule", [r for r in all_rules() if r.scope == "sql"], ids=lambda r: r.id)
 def test_every_good_example_reaches_its_rule_and_passes(rule):
-    text = (CASES / f"{rule.id}.good.sql").read_text()
-    reached = [f for f in split_and_analyse_each(text, pg_version=180000) if _reaches(rule, f)]
-    assert reached, f"{rule.id}.good.sql never reaches the rule: it cannot fail"
-    assert rule.id not in _findings(
-        text,
-        settings=ALL_ON,
-        pg_version=17 if "--pg-version 17" in text else None,
-        assume_in_transaction="--assume-in-transaction" in text.splitlines()[0],
-    )
+    reached = [f for f in split_and_analyse_each(rule.good, pg_version=180000) if _reaches(rule, f)]
+    assert reached, f"{rule.id}'s good example never reaches the rule: it cannot fail"
+    plan = lint_example(rule, "good")
+    assert [f for f in plan.findings if f.rule_id == rule.id] == []
 
 
 # -- misses ---------------------------------------------------------------------------------
@@ -298,16 +291,7 @@ def _bad_example_findings():
     for rule in all_rules():
         if rule.scope != "sql":
             continue
-        text = (CASES / f"{rule.id}.bad.sql").read_text()
-        first = text.splitlines()[0]
-        flags = first.removeprefix("-- lint:").split() if first.startswith("-- lint:") else []
-        pg = int(flags[flags.index("--pg-version") + 1]) if "--pg-version" in flags else None
-        plan = lint_sql(
-            {f"{rule.id}.bad.sql": text},
-            settings=ALL_ON,
-            pg_version=pg,
-            assume_in_transaction="--assume-in-transaction" in flags,
-        )
+        plan = lint_example(rule, "bad")
         for finding in plan.findings:
             if finding.rule_id == rule.id:
                 yield rule, finding

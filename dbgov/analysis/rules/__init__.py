@@ -1,4 +1,5 @@
-"""The rule catalogue: one small module per rule family, collected here.
+"""The rule catalogue: one module per rule, ``rules/<category>/<rule_id>.py`` (the id
+with underscores), each with its docs text and bad / good examples; collected here.
 
 ``evaluate(plan)`` runs every active rule over a rendered plan and returns findings,
 with settings (disabled / opt-in rules, severity overrides) and suppressions
@@ -55,9 +56,8 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 @cache
 def _load() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        importlib.import_module(info.name)
 
 
 def all_rules() -> list[type[Rule]]:

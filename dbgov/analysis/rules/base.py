@@ -1,5 +1,8 @@
 """The rule framework: what a rule is, what it sees, and what it returns.
 
+Each rule lives in its own module, ``rules/<category>/<id with underscores>.py``, with
+its docs text (summary, why, safe_alternative) and its bad / good examples beside it.
+
 A rule is a small class with a stable ``id``, a ``severity``, the lock / rewrite facts
 it reasons about (``why``), a one-line ``summary`` and the ``safe_alternative``
 written as the Django migration steps to use instead. It implements any of three
@@ -136,6 +139,12 @@ class Rule:
     kinds: ClassVar[frozenset[str] | None] = None
     # ALTER TABLE rules: the subcommands (facts.actions) they need, at least one of
     needs_actions: ClassVar[frozenset[str] | None] = None
+    # Examples beside the rule, which the docs show and the tests run: what the rule
+    # flags, and a near miss that reaches the rule's filter and passes. SQL for "sql"
+    # rules (a first line "-- lint: --assume-in-transaction --pg-version N" gives the
+    # options they need), Python for the others.
+    bad: ClassVar[str] = ""
+    good: ClassVar[str] = ""
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         return ()

@@ -1,2 +1,0 @@
--- The running release's reports read this view.
-DROP VIEW "order_totals";

@@ -1,1 +1,0 @@
-ALTER VIEW "order_totals" RENAME TO "order_sums";

@@ -1,1 +1,0 @@
-ALTER TABLE "events" SET ACCESS METHOD "columnar";

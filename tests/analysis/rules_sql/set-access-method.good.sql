@@ -1,3 +1,0 @@
--- Near miss: the table is created in this file (empty, unused).
-CREATE TABLE "event_archive" ("id" bigint PRIMARY KEY, "payload" jsonb);
-ALTER TABLE "event_archive" SET ACCESS METHOD "heap";
