@@ -62,15 +62,18 @@ def type_base(type_sql: str | None) -> str:
     return base.removesuffix("[]")
 
 
-# A candidate for a name over 63 bytes: 16+ characters (4 bytes each at most in UTF-8),
-# quoted ones with their doubled quotes; the scanner decides.
+# A candidate for a name over 63 bytes: 64+ characters in ASCII SQL (a quoted name's
+# doubled quote counted once), 16+ otherwise (4 bytes each at most in UTF-8); the
+# scanner decides.
+_LONG_ASCII_WORD = re.compile(r'[^\s"(),;.]{64,}|"(?:[^"]|""){64,}"')
 _LONG_WORD = re.compile(r'[^\s"(),;.]{16,}|"(?:[^"]|""){16,}"')
 
 
 def long_identifiers(sql: str, limit: int = 63) -> list[str]:
     """Identifiers longer than ``limit`` bytes (PostgreSQL truncates them): counted in
     UTF-8 bytes as PostgreSQL does, a quoted name with its ``""`` read as one quote."""
-    if len(sql) <= limit // 4 or not _LONG_WORD.search(sql):
+    candidate = _LONG_ASCII_WORD if sql.isascii() else _LONG_WORD
+    if len(sql) <= limit // 4 or not candidate.search(sql):
         return []
     from pglast import parser
 

@@ -64,7 +64,7 @@ def _dml(text: str, node: str, body: Node, pg: int) -> StatementFacts:
         elif name in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
             # a data-modifying WITH query writes its table
             acc.lock(_rv_name(sub.get("relation")), LockLevel.ROW_EXCLUSIVE)
-    for sequence in _sequences_written(body):
+    for sequence in _sequences_written(body, text):
         acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
     if kind in ("INSERT", "MERGE", "UPDATE"):
         # new key values are checked against the referenced rows (SELECT … FOR KEY
@@ -120,9 +120,12 @@ def _same_relation(a: str, b: str) -> bool:
     return bare(a) == bare(b)
 
 
-def _sequences_written(node: Any) -> list[str]:
-    """Sequences ``nextval('s')`` / ``setval('s', …)`` advance (ROW EXCLUSIVE on them)."""
+def _sequences_written(node: Any, text: str) -> list[str]:
+    """Sequences ``nextval('s')`` / ``setval('s', …)`` advance (ROW EXCLUSIVE on them).
+    ``text`` is the statement: most never call either, and walking the tree is not free."""
     found: list[str] = []
+    if "val" not in text.lower():
+        return found
     for name, sub in _walk(node):
         if name != "FuncCall":
             continue
@@ -152,7 +155,7 @@ def _select(text: str, node: str, body: Node, pg: int) -> StatementFacts:
                     details.set_config[args[0]] = args[1] if len(args) > 1 else None
             functions.append(fname)
     details.functions = tuple(functions)
-    for sequence in _sequences_written(body):
+    for sequence in _sequences_written(body, text):
         acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
     if body.get("intoClause"):
         into = _rv_name(_unwrap({"IntoClause": body["intoClause"]})[1].get("rel"))

@@ -148,7 +148,7 @@ def _alter_command(cmd: Node, text: str, table: str, acc: _Acc, pg: int) -> Alte
         )
         # NOT NULL without a default is verified against every row (it fails on a
         # table with rows); inline CHECK / UNIQUE / PRIMARY KEY / REFERENCES scan too.
-        for sequence in _sequences_written(coldef):
+        for sequence in _sequences_written(coldef, text):
             acc.lock(sequence, LockLevel.ROW_EXCLUSIVE)
         # NOT NULL without a (non-NULL) default fails on the first existing row:
         # PostgreSQL fills the column with NULL and rejects it (tablecmds.c)
