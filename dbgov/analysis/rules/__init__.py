@@ -60,9 +60,14 @@ def _load() -> None:
         importlib.import_module(info.name)
 
 
+_SORTED: list[type[Rule]] = []  # the registry in catalogue order (lint asks per file)
+
+
 def all_rules() -> list[type[Rule]]:
     _load()
-    return sorted(_REGISTRY.values(), key=lambda r: (r.category, r.id))
+    if len(_SORTED) != len(_REGISTRY):
+        _SORTED[:] = sorted(_REGISTRY.values(), key=lambda r: (r.category, r.id))
+    return list(_SORTED)
 
 
 def _settings() -> dict[str, Any]:
