@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # Rendered SQL per migration is cached here (None: $XDG_CACHE_HOME/dbgov or
     # ~/.cache/dbgov); False turns the cache off.
     "CACHE_DIR": None,
+    # `dbgov fix`: rows per transaction of the backfills it writes (docs/fix.md).
+    "BACKFILL_BATCH_SIZE": 1000,
     # Governance -----------------------------------------------------------
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},

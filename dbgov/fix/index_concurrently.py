@@ -1,0 +1,143 @@
+"""AddIndex / AlterField(db_index=True) / a unique constraint → built CONCURRENTLY.
+
+Before: ``CREATE INDEX`` holds SHARE on the table for the whole build (writes wait);
+a UNIQUE constraint builds its index under ACCESS EXCLUSIVE.
+
+After: the index is built with ``CREATE [UNIQUE] INDEX CONCURRENTLY`` in a non-atomic
+migration (SHARE UPDATE EXCLUSIVE: reads and writes go on). A unique constraint is
+then attached to that index in its own migration (``ADD CONSTRAINT … UNIQUE USING
+INDEX``: a brief ACCESS EXCLUSIVE, no build, no scan).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import connections, migrations, models
+from django.db.migrations.operations.base import Operation
+
+from .steps import FixContext, FixError, Rewrite, Step
+
+PATTERN = "index_concurrently"
+
+
+def _is_unique_constraint(op: Operation) -> bool:
+    return isinstance(op, migrations.AddConstraint) and isinstance(
+        op.constraint, models.UniqueConstraint
+    )
+
+
+def matches(op: Operation, ctx: FixContext) -> bool:
+    if isinstance(op, migrations.AddIndex):
+        return True
+    if _is_unique_constraint(op):
+        return True
+    if isinstance(op, migrations.AlterField):
+        old: Any = ctx.model(op.model_name)._meta.get_field(op.name)
+        new: Any = op.field
+        same_otherwise = (
+            old.db_type(connections[ctx.database]) == op.field.db_type(connections[ctx.database])
+            and old.null == op.field.null
+        )
+        return bool(new.db_index and not old.db_index and not old.unique and same_otherwise)
+    return False
+
+
+def rewrite(op: Operation, ctx: FixContext) -> Rewrite:
+    if isinstance(op, migrations.AddIndex):
+        return Rewrite(
+            PATTERN,
+            [
+                Step(
+                    f"{op.index.name}_concurrently".lower(),
+                    [AddIndexConcurrently(model_name=op.model_name, index=op.index)],
+                    atomic=False,
+                    comment="CREATE INDEX CONCURRENTLY: reads and writes go on while it builds "
+                    "(a failed build leaves an INVALID index: migrate again after dropping it).",
+                )
+            ],
+        )
+    if _is_unique_constraint(op):
+        return _unique(op, ctx)  # type: ignore[arg-type]
+    assert isinstance(op, migrations.AlterField)
+    model = ctx.model(op.model_name)
+    table, column = model._meta.db_table, model._meta.get_field(op.name).column
+    editor: Any
+    with connections[ctx.database].schema_editor(collect_sql=True, atomic=False) as editor:
+        # The name Django gives this index, so a later AlterField(db_index=False) finds it.
+        index = editor._create_index_name(table, [column], suffix="")
+    qt, qc, qi = ctx.quote(table), ctx.quote(column), ctx.quote(index)
+    return Rewrite(
+        PATTERN,
+        [
+            Step(
+                f"{op.name}_index_concurrently",
+                [
+                    migrations.SeparateDatabaseAndState(
+                        database_operations=[
+                            migrations.RunSQL(
+                                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {qi} ON {qt} ({qc})",
+                                f"DROP INDEX CONCURRENTLY IF EXISTS {qi}",
+                            )
+                        ],
+                        state_operations=[op],
+                    )
+                ],
+                atomic=False,
+                comment="db_index=True, built CONCURRENTLY under Django's own index name.",
+            )
+        ],
+    )
+
+
+def _unique(op: migrations.AddConstraint, ctx: FixContext) -> Rewrite:
+    constraint: Any = op.constraint
+    if (
+        constraint.expressions
+        or constraint.condition is not None
+        or constraint.include
+        or constraint.opclasses
+        or constraint.deferrable
+        or getattr(constraint, "nulls_distinct", None) is not None
+    ):
+        raise FixError(
+            f"{ctx.app_label}.{ctx.migration_name}: unique constraint {constraint.name} has "
+            "expressions, a condition or options; dbgov fix rewrites plain unique columns only"
+        )
+    model = ctx.model(op.model_name)
+    table = model._meta.db_table
+    columns = ", ".join(ctx.quote(model._meta.get_field(f).column) for f in constraint.fields)
+    qt, qn = ctx.quote(table), ctx.quote(constraint.name)
+    return Rewrite(
+        PATTERN,
+        [
+            Step(
+                f"{constraint.name}_index_concurrently".lower(),
+                [
+                    migrations.RunSQL(
+                        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {qn} ON {qt} ({columns})",
+                        f"DROP INDEX CONCURRENTLY IF EXISTS {qn}",
+                    )
+                ],
+                atomic=False,
+                comment="The unique index, built CONCURRENTLY (fails, leaving nothing valid, "
+                "if duplicates exist).",
+            ),
+            Step(
+                f"{constraint.name}_attach".lower(),
+                [
+                    migrations.SeparateDatabaseAndState(
+                        database_operations=[
+                            migrations.RunSQL(
+                                f"ALTER TABLE {qt} ADD CONSTRAINT {qn} UNIQUE USING INDEX {qn}",
+                                f"ALTER TABLE {qt} DROP CONSTRAINT {qn}",
+                            )
+                        ],
+                        state_operations=[op],
+                    )
+                ],
+                comment="Attach the constraint to the built index: no build, no scan.",
+            ),
+        ],
+    )
