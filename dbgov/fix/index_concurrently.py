@@ -67,7 +67,31 @@ def rewrite(op: Operation, ctx: FixContext) -> Rewrite:
     with connections[ctx.database].schema_editor(collect_sql=True, atomic=False) as editor:
         # The name Django gives this index, so a later AlterField(db_index=False) finds it.
         index = editor._create_index_name(table, [column], suffix="")
+        like = editor._create_index_name(table, [column], suffix="_like")
     qt, qc, qi = ctx.quote(table), ctx.quote(column), ctx.quote(index)
+    database = [
+        migrations.RunSQL(
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {qi} ON {qt} ({qc})",
+            f"DROP INDEX CONCURRENTLY IF EXISTS {qi}",
+        )
+    ]
+    # Django adds a pattern-ops twin for LIKE on varchar / text columns (schema.py).
+    db_type = ctx.db_type(op.field)
+    opclass = (
+        "varchar_pattern_ops"
+        if db_type.startswith("varchar")
+        else "text_pattern_ops"
+        if db_type.startswith("text")
+        else None
+    )
+    if opclass and not getattr(op.field, "db_collation", None) and "[" not in db_type:
+        ql = ctx.quote(like)
+        database.append(
+            migrations.RunSQL(
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ql} ON {qt} ({qc} {opclass})",
+                f"DROP INDEX CONCURRENTLY IF EXISTS {ql}",
+            )
+        )
     return Rewrite(
         PATTERN,
         [
@@ -75,13 +99,7 @@ def rewrite(op: Operation, ctx: FixContext) -> Rewrite:
                 f"{op.name}_index_concurrently",
                 [
                     migrations.SeparateDatabaseAndState(
-                        database_operations=[
-                            migrations.RunSQL(
-                                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {qi} ON {qt} ({qc})",
-                                f"DROP INDEX CONCURRENTLY IF EXISTS {qi}",
-                            )
-                        ],
-                        state_operations=[op],
+                        database_operations=database, state_operations=[op]
                     )
                 ],
                 atomic=False,

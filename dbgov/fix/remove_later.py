@@ -39,11 +39,17 @@ def rewrite(op: Operation, ctx: FixContext) -> Rewrite:
     qt, qc = ctx.quote(table), ctx.quote(column)
     database_now: list[Operation] = []
     if not field.null and getattr(field, "db_default", models.NOT_PROVIDED) is models.NOT_PROVIDED:
-        database_now.append(
-            migrations.RunSQL(
-                f"ALTER TABLE {qt} ALTER COLUMN {qc} DROP NOT NULL",
+        # Backwards, the rows the new release inserted get the field's default before
+        # NOT NULL comes back; without a default the column stays nullable.
+        reverse: Any = migrations.RunSQL.noop
+        if field.has_default():
+            value = field.get_db_prep_save(field.get_default(), connections[ctx.database])
+            reverse = [
+                (f"UPDATE {qt} SET {qc} = %s WHERE {qc} IS NULL", [value]),
                 f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL",
-            )
+            ]
+        database_now.append(
+            migrations.RunSQL(f"ALTER TABLE {qt} ALTER COLUMN {qc} DROP NOT NULL", reverse)
         )
     return Rewrite(
         PATTERN,

@@ -1,0 +1,325 @@
+"""`dbgov fix` on the demo project: each pattern from the unsafe migration to a verified
+rewrite, then migrate forwards and backwards on a real database with rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+from django.db.migrations.loader import MigrationLoader
+
+from dbgov.analysis.engine import build_plan
+
+from .conftest import ShopCopy, seed_orders
+
+pytestmark = pytest.mark.django_db
+
+
+def old_release(shop: ShopCopy, migration: str, model: str):
+    """The model class of the release running before the deploy (its migration state)."""
+    loader = MigrationLoader(connections[shop.database])
+    return loader.project_state(("shop", migration)).apps.get_model("shop", model)
+
+
+def findings_needing_review(shop: ShopCopy, last: str, names: list[str]) -> list[str]:
+    plan = build_plan(database=shop.database, selection="targets", targets=[("shop", last)])
+    return [
+        f"{f.migration} {f.rule_id}"
+        for f in plan.findings
+        if f.migration in names and f.needs_review
+    ]
+
+
+def column(shop: ShopCopy, table: str, name: str) -> tuple[str, str] | None:
+    rows = shop.sql(
+        "SELECT data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = %s AND column_name = %s",
+        [table, name],
+    )
+    return rows[0] if rows else None
+
+
+def test_add_not_null_becomes_nullable_backfill_check_validate_set_not_null(shop: ShopCopy):
+    shop.migrate("shop", "0003_orders_user_history_index")
+    seed_orders(shop, 50)
+    before = set(shop.names())
+
+    code, out, err = shop.fix("shop", "0004", "--backfill-value", "EUR")
+    assert code == 0, out + err
+    steps = [
+        "0004_1_add_currency_nullable",
+        "0004_2_backfill_currency",
+        "0004_3_currency_check_not_valid",
+        "0004_4_currency_set_not_null",
+    ]
+    assert set(shop.names()) == before - {"0004_order_currency"} | set(steps)
+    for name in steps:
+        assert 'dbgov_task = "T-034"' in shop.text(name)
+    assert 'dbgov_phase = "post"' not in shop.text(steps[0])
+    assert all('dbgov_phase = "post"' in shop.text(n) for n in steps[1:])
+    assert "atomic = False" in shop.text(steps[1])
+    assert "dbgov.fix.runtime.Backfill('shop', 'order', 'currency', 'EUR')" in shop.text(steps[1])
+    assert "NOT VALID" in shop.text(steps[2])
+    assert '("shop", "0004_4_currency_set_not_null")' in shop.text("0005_rename_order_total")
+    assert "sandbox: applied forwards, backwards, forwards again" in out
+    assert "re-plan: no finding needs review" in out
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    # Before the deploy: only the nullable column; the running release keeps inserting.
+    migrated = shop.migrate(phase="pre")
+    assert "stopping before shop.0004_2_backfill_currency" in migrated
+    Order = old_release(shop, "0003_orders_user_history_index", "Order")
+    Order.objects.using(shop.database).create(
+        status="new", total=5, user_id=shop.sql("SELECT id FROM auth_user")[0][0]
+    )
+    assert shop.sql("SELECT count(*) FROM shop_orders WHERE currency IS NULL") == [(51,)]
+
+    # After the deploy: backfill, NOT NULL, the helper check gone.
+    shop.migrate("shop", steps[-1])
+    assert shop.sql(
+        "SELECT count(*), count(*) FILTER (WHERE currency = 'EUR') FROM shop_orders"
+    ) == [(51, 51)]
+    assert column(shop, "shop_orders", "currency") == ("character varying", "NO")
+    assert (
+        shop.sql(
+            "SELECT conname FROM pg_constraint WHERE conname = 'shop_orders_currency_not_null'"
+        )
+        == []
+    )
+
+    shop.migrate("shop", "0003_orders_user_history_index")
+    assert column(shop, "shop_orders", "currency") is None
+    assert shop.sql("SELECT count(*) FROM shop_orders") == [(51,)]
+
+
+def test_add_index_is_built_concurrently_and_valid(shop: ShopCopy):
+    shop.migrate("shop", "0006_order_item_quantity_bigint")
+    seed_orders(shop, 30)
+    code, out, err = shop.fix("shop", "0007")
+    assert code == 0, out + err
+    name = "0007_1_shop_orders_status_created_idx_concurrently"
+    text = shop.text(name)
+    assert "AddIndexConcurrently" in text and "atomic = False" in text
+    assert "dbgov_index_purpose = {'shop_orders_status_created_idx': 'orders by status'}" in text
+    assert findings_needing_review(shop, name, [name]) == []
+
+    shop.migrate("shop", name)
+    assert shop.sql(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = 'shop_orders_status_created_idx'"
+    ) == [(True,)]
+    shop.migrate("shop", "0006_order_item_quantity_bigint")
+    assert shop.sql("SELECT 1 FROM pg_class WHERE relname = 'shop_orders_status_created_idx'") == []
+    assert shop.sql("SELECT count(*) FROM shop_orders") == [(30,)]
+
+
+UNIQUE_AND_DB_INDEX = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.AddConstraint(
+                model_name="orderitem",
+                constraint=models.UniqueConstraint(
+                    fields=["order", "product"], name="shop_order_items_order_product_uniq"
+                ),
+            ),
+            migrations.AlterField(
+                model_name="order",
+                name="status",
+                field=models.CharField(db_index=True, default="new", max_length=20),
+            ),
+        ]
+"""
+
+
+def test_unique_constraint_and_db_index_use_concurrent_indexes(shop: ShopCopy):
+    shop.migrate("shop", "0011_order_shipping_address")
+    seed_orders(shop, 40)
+    shop.add("0012_unique_items", UNIQUE_AND_DB_INDEX)
+    code, out, err = shop.fix("shop", "0012")
+    assert code == 0, out + err
+    steps = [
+        "0012_1_shop_order_items_order_product_uniq_index_concurrently",
+        "0012_2_shop_order_items_order_product_uniq_attach",
+        "0012_3_status_index_concurrently",
+    ]
+    assert [n for n in shop.names() if n.startswith("0012")] == steps
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" in shop.text(steps[0])
+    assert "UNIQUE USING INDEX" in shop.text(steps[1])
+    assert "atomic = False" in shop.text(steps[0]) and "atomic = False" in shop.text(steps[2])
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    shop.migrate("shop", steps[-1])
+    assert shop.sql(
+        "SELECT contype, convalidated FROM pg_constraint "
+        "WHERE conname = 'shop_order_items_order_product_uniq'"
+    ) == [("u", True)]
+    assert shop.sql(
+        "SELECT bool_and(i.indisvalid), count(*) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_attribute a "
+        "ON a.attrelid = c.oid AND a.attnum = i.indkey[0] "
+        "WHERE c.relname = 'shop_orders' AND a.attname = 'status' AND i.indnatts = 1"
+    ) == [(True, 2)]  # Django's status index and its _like twin for varchar
+    shop.migrate("shop", "0011_order_shipping_address")
+    assert (
+        shop.sql(
+            "SELECT 1 FROM pg_constraint WHERE conname = 'shop_order_items_order_product_uniq'"
+        )
+        == []
+    )
+    assert shop.sql("SELECT count(*) FROM shop_order_items") == [(40,)]
+
+
+CHECK_AND_FK = """
+    import django.db.models.deletion
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.AddConstraint(
+                model_name="orderitem",
+                constraint=models.CheckConstraint(
+                    condition=models.Q(quantity__gte=0), name="shop_order_items_quantity_nonneg"
+                ),
+            ),
+            migrations.AddField(
+                model_name="orderitem",
+                name="replacement",
+                field=models.ForeignKey(
+                    null=True,
+                    on_delete=django.db.models.deletion.PROTECT,
+                    related_name="+",
+                    to="shop.product",
+                ),
+            ),
+        ]
+"""
+
+
+def test_check_and_foreign_key_are_added_not_valid_then_validated(shop: ShopCopy):
+    shop.migrate("shop", "0011_order_shipping_address")
+    seed_orders(shop, 40)
+    shop.add("0012_item_checks", CHECK_AND_FK)
+    code, out, err = shop.fix("shop", "0012")
+    assert code == 0, out + err
+    steps = [n for n in shop.names() if n.startswith("0012")]
+    assert steps == [
+        "0012_1_shop_order_items_quantity_nonneg_not_valid",
+        "0012_2_validate_shop_order_items_quantity_nonneg",
+        "0012_3_add_replacement_not_valid",
+        "0012_4_replacement_index_concurrently",
+        "0012_5_validate_replacement_fk",
+    ]
+    assert "NOT VALID" in shop.text(steps[0]) and "NOT VALID" in shop.text(steps[2])
+    assert "VALIDATE CONSTRAINT" in shop.text(steps[1])
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    shop.migrate("shop", steps[-1])
+    assert shop.sql(
+        "SELECT conname, contype, convalidated FROM pg_constraint "
+        "WHERE conrelid = 'shop_order_items'::regclass AND conname IN "
+        "('shop_order_items_quantity_nonneg', 'shop_order_items_replacement_id_fk') "
+        "ORDER BY conname"
+    ) == [
+        ("shop_order_items_quantity_nonneg", "c", True),
+        ("shop_order_items_replacement_id_fk", "f", True),
+    ]
+    assert shop.sql(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = 'shop_order_items_replacement_id_idx'"
+    ) == [(True,)]
+    # The constraints hold for new rows.
+    with pytest.raises(Exception, match="shop_order_items_quantity_nonneg"):
+        shop.sql("UPDATE shop_order_items SET quantity = -1")
+    shop.migrate("shop", "0011_order_shipping_address")
+    assert column(shop, "shop_order_items", "replacement_id") is None
+    assert shop.sql("SELECT count(*) FROM shop_order_items") == [(40,)]
+
+
+def test_rename_field_keeps_the_column_name(shop: ShopCopy):
+    shop.migrate("shop", "0004_order_currency")
+    seed_orders(shop, 20)
+    code, out, err = shop.fix("shop", "0005")
+    assert code == 0, out + err
+    name = "0005_1_rename_total_total_amount_state_only"
+    text = shop.text(name)
+    assert "SeparateDatabaseAndState" in text and "db_column='total'" in text
+    assert "database_operations" not in text  # state only: no SQL at all
+    assert "by hand: models.py: give Order.total_amount db_column='total'" in out
+    assert findings_needing_review(shop, name, [name]) == []
+
+    shop.migrate("shop", name)
+    assert column(shop, "shop_orders", "total") is not None
+    assert column(shop, "shop_orders", "total_amount") is None
+    # The running release (field `total`) and the new one (`total_amount`) share the column.
+    user_id = shop.sql("SELECT id FROM auth_user")[0][0]
+    old_release(shop, "0004_order_currency", "Order").objects.using(shop.database).create(
+        status="new", total=7, user_id=user_id, currency="EUR"
+    )
+    New = old_release(shop, name, "Order")
+    assert New.objects.using(shop.database).filter(total_amount=7).count() == 2
+    shop.migrate("shop", "0004_order_currency")
+    assert shop.sql("SELECT count(*) FROM shop_orders") == [(21,)]
+
+
+def test_remove_field_now_in_state_later_in_the_database(shop: ShopCopy):
+    shop.migrate("shop", "0007_orders_status_index")
+    seed_orders(shop, 10)
+    code, out, err = shop.fix("shop", "0008")
+    assert code == 1, out + err  # the DROP COLUMN remains for a reviewer, explained
+    steps = ["0008_1_remove_legacy_code_state_only", "0008_2_drop_legacy_code_column"]
+    assert [n for n in shop.names() if n.startswith("0008")] == steps
+    assert "drop-column: post-deploy" in out
+    assert 'dbgov_phase = "post"' in shop.text(steps[1])
+    assert findings_needing_review(shop, steps[-1], steps) == [f"{steps[1]} drop-column"]
+
+    migrated = shop.migrate(phase="pre")
+    assert f"stopping before shop.{steps[1]}" in migrated
+    assert column(shop, "shop_products", "legacy_code") == ("character varying", "YES")
+    # Both releases insert products while the column exists.
+    old_release(shop, "0007_orders_status_index", "Product").objects.using(shop.database).create(
+        sku="OLD", name="old release", price=1, legacy_code="L-OLD"
+    )
+    old_release(shop, steps[0], "Product").objects.using(shop.database).create(
+        sku="NEW", name="new release", price=1
+    )
+    shop.migrate("shop", steps[1], phase="post")
+    assert column(shop, "shop_products", "legacy_code") is None
+    assert shop.sql("SELECT count(*) FROM shop_products") == [(7,)]
+    shop.migrate("shop", "0007_orders_status_index")
+    assert column(shop, "shop_products", "legacy_code") == ("character varying", "NO")
+    assert shop.sql("SELECT count(*) FROM shop_products") == [(7,)]
+
+
+def test_type_change_adds_a_new_column_and_copies_every_row(shop: ShopCopy):
+    shop.migrate("shop", "0005_rename_order_total")
+    seed_orders(shop, 60)
+    code, out, err = shop.fix("shop", "0006")
+    assert code == 0, out + err
+    steps = ["0006_1_add_quantity_new", "0006_2_copy_quantity_to_quantity_new"]
+    assert [n for n in shop.names() if n.startswith("0006")] == steps
+    assert "dbgov.fix.runtime.CopyColumn('shop', 'orderitem', 'quantity', 'quantity_new')" in (
+        shop.text(steps[1])
+    )
+    assert "by hand: then the swap" in out
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    shop.migrate("shop", steps[-1])
+    assert column(shop, "shop_order_items", "quantity_new") == ("bigint", "YES")
+    assert column(shop, "shop_order_items", "quantity") == ("integer", "NO")
+    assert shop.sql(
+        "SELECT count(*), count(*) FILTER (WHERE quantity_new = quantity) FROM shop_order_items"
+    ) == [(60, 60)]
+    shop.migrate("shop", "0005_rename_order_total")
+    assert column(shop, "shop_order_items", "quantity_new") is None
+    assert shop.sql("SELECT count(*) FROM shop_order_items") == [(60,)]
