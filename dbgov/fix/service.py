@@ -104,8 +104,8 @@ def fix_migration(
     loader = MigrationLoader(connections[database], ignore_no_migrations=True)
     try:
         migration = loader.get_migration_by_prefix(app_label, name)
-    except (KeyError, Exception) as exc:
-        raise FixError(f"{app_label}.{name}: {exc}") from exc
+    except (KeyError, LookupError, ValueError) as exc:  # unknown app, no or many matches
+        raise FixError(f"{app_label}.{name}: {exc.args[0] if exc.args else exc}") from exc
     key = (migration.app_label, migration.name)
     label = f"{key[0]}.{key[1]}"
     if key in loader.applied_migrations:

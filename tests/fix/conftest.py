@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections
 from django.test import override_settings
+
+from dbgov.fix.writer import forget_modules
 
 SHOP = Path(__file__).resolve().parents[2] / "project" / "shop" / "migrations"
 
@@ -36,7 +39,9 @@ class ShopCopy:
 
     def add(self, name: str, source: str) -> None:
         """Write a migration (an unsafe one, for a test to fix) into the copy."""
-        (self.path / f"{name}.py").write_text(textwrap.dedent(source))
+        path = self.path / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        forget_modules([path])  # the migration loader imports each file once
 
     def migrate(self, *target: str, phase: str | None = None) -> str:
         out = StringIO()
@@ -56,6 +61,8 @@ class ShopCopy:
             code = 0
         except SystemExit as exc:
             code = int(exc.code or 0)
+        except CommandError as exc:  # what manage.py prints as "CommandError: …", exit 2
+            return exc.returncode, out.getvalue(), err.getvalue() + str(exc)
         return code, out.getvalue(), err.getvalue()
 
 

@@ -1,0 +1,86 @@
+"""`dbgov fix` refuses clearly and leaves nothing half-written; --dry-run writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from .conftest import ShopCopy
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot(shop: ShopCopy) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(shop.path.glob("*.py"))
+    }
+
+
+def test_an_applied_migration_is_refused(shop: ShopCopy):
+    shop.migrate("shop", "0004_order_currency")
+    before = snapshot(shop)
+    code, out, err = shop.fix("shop", "0004", "--backfill-value", "EUR")
+    assert code == 2
+    assert "shop.0004_order_currency is applied" in err
+    assert "never rewrites an applied migration" in err
+    assert "Traceback" not in err
+    assert snapshot(shop) == before
+
+
+def test_a_not_null_field_without_default_needs_the_backfill_value(shop: ShopCopy):
+    shop.migrate("shop", "0003_orders_user_history_index")
+    before = snapshot(shop)
+    code, out, err = shop.fix("shop", "0004")
+    assert code == 2
+    assert "order.currency has no default" in err and "--backfill-value" in err
+    assert snapshot(shop) == before
+
+
+def test_unknown_migration_and_nothing_to_rewrite(shop: ShopCopy):
+    shop.migrate("shop", "0001_products")
+    code, _, err = shop.fix("shop", "0099")
+    assert code == 2 and "shop.0099" in err
+    code, _, err = shop.fix("shop", "0011")
+    assert code == 2 and "no operation dbgov fix knows how to rewrite (AddField)" in err
+
+
+def test_dry_run_prints_the_verified_files_and_writes_nothing(shop: ShopCopy):
+    shop.migrate("shop", "0006_order_item_quantity_bigint")
+    before = snapshot(shop)
+    code, out, err = shop.fix("shop", "0007", "--dry-run")
+    assert code == 0, err
+    assert "would replace" in out
+    assert "sandbox: applied forwards, backwards, forwards again" in out
+    assert "--- " in out and "AddIndexConcurrently(" in out and "atomic = False" in out
+    assert snapshot(shop) == before
+
+
+UNFIXABLE_NEIGHBOUR = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.AddIndex(
+                model_name="order",
+                index=models.Index(fields=["updated_at"], name="shop_orders_updated_idx"),
+            ),
+            migrations.RunSQL("TRUNCATE shop_order_items", migrations.RunSQL.noop),
+        ]
+"""
+
+
+def test_a_rewrite_that_still_needs_review_is_undone(shop: ShopCopy):
+    """The index is fixed, the TRUNCATE is kept and still flagged: nothing is written."""
+    shop.migrate("shop", "0011_order_shipping_address")
+    shop.add("0012_mixed", UNFIXABLE_NEIGHBOUR)
+    before = snapshot(shop)
+    code, out, err = shop.fix("shop", "0012")
+    assert code == 2
+    assert "still has findings that need review" in err and "truncate" in err
+    assert snapshot(shop) == before
