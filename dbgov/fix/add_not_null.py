@@ -62,10 +62,6 @@ def rewrite(op: migrations.AddField, ctx: FixContext) -> Rewrite:
     value = _value(op, ctx)
     nullable = op.field.clone()
     nullable.null = True
-    if ctx.backfill_value is not None and not op.field.has_default():
-        preserve = False
-    else:
-        preserve = op.preserve_default
     model = ctx.model(op.model_name) if op.model_name_lower in _models(ctx) else None
     if model is None:
         raise FixError(f"{ctx.app_label}.{op.model_name} is not in the project state")
@@ -76,6 +72,8 @@ def rewrite(op: migrations.AddField, ctx: FixContext) -> Rewrite:
     add_check = f"ALTER TABLE {qt} ADD CONSTRAINT {qk} CHECK ({qc} IS NOT NULL) NOT VALID"
     drop_check = f"ALTER TABLE {qt} DROP CONSTRAINT IF EXISTS {qk}"
     final = op.field.clone()
+    if not op.preserve_default:  # a one-off default (makemigrations' question) leaves the state
+        final.default = models.NOT_PROVIDED
     steps = [
         Step(
             f"add_{op.name}_nullable",
@@ -84,7 +82,7 @@ def rewrite(op: migrations.AddField, ctx: FixContext) -> Rewrite:
                     model_name=op.model_name,
                     name=op.name,
                     field=nullable,
-                    preserve_default=preserve,
+                    preserve_default=op.preserve_default,
                 )
             ],
             comment=f"Add {op.model_name}.{op.name} nullable: a catalog-only change; the "

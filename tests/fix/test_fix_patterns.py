@@ -323,3 +323,50 @@ def test_type_change_adds_a_new_column_and_copies_every_row(shop: ShopCopy):
     shop.migrate("shop", "0005_rename_order_total")
     assert column(shop, "shop_order_items", "quantity_new") is None
     assert shop.sql("SELECT count(*) FROM shop_order_items") == [(60,)]
+
+
+ONE_OFF_DEFAULT = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.AddField(
+                model_name="order",
+                name="channel",
+                field=models.CharField(default="web", max_length=10),
+                preserve_default=False,
+            ),
+        ]
+"""
+
+
+def test_a_one_off_default_fills_the_rows_and_leaves_the_same_state(shop: ShopCopy):
+    """makemigrations' one-off default: no --backfill-value needed, and the project state
+    after the steps is the state the original migration made."""
+    shop.migrate("shop", "0011_order_shipping_address")
+    seed_orders(shop, 25)
+    shop.add("0012_order_channel", ONE_OFF_DEFAULT)
+    loader = MigrationLoader(connections[shop.database])
+    original = loader.project_state(("shop", "0012_order_channel")).models["shop", "order"]
+
+    code, out, err = shop.fix("shop", "0012")
+    assert code == 0, out + err
+    last = "0012_4_channel_set_not_null"
+    loader = MigrationLoader(connections[shop.database])
+    rewritten = loader.project_state(("shop", last)).models["shop", "order"]
+    assert rewritten.fields["channel"].deconstruct() == original.fields["channel"].deconstruct()
+
+    shop.migrate("shop", last)
+    assert shop.sql(
+        "SELECT count(*) FILTER (WHERE channel = 'web'), count(*) FROM shop_orders"
+    ) == [(25, 25)]
+    assert column(shop, "shop_orders", "channel") == ("character varying", "NO")
+    assert shop.sql(
+        "SELECT column_default FROM information_schema.columns "
+        "WHERE table_name = 'shop_orders' AND column_name = 'channel'"
+    ) == [(None,)]
