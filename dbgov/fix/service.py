@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ def fix_migration(
     if clash:
         raise FixError(f"{label}: migration names already taken: {', '.join(clash)}")
 
-    original_path = Path(__import__("inspect").getfile(type(migration)))
+    original_path = Path(inspect.getfile(type(migration)))
     task = getattr(migration, "dbgov_task", None)
     purpose = dict(getattr(migration, "dbgov_index_purpose", None) or {})
     patterns = ", ".join(r.pattern for r in rewrites)
@@ -160,7 +161,7 @@ def fix_migration(
     rewired: list[Path] = []
     for child in sorted(loader.graph.node_map[key].children):
         child_migration = loader.disk_migrations[child]
-        child_path = Path(__import__("inspect").getfile(type(child_migration)))
+        child_path = Path(inspect.getfile(type(child_migration)))
         text = child_path.read_text(encoding="utf-8")
         new_text = rewire(text, key[0], key[1], names[-1])
         if new_text == text:
@@ -200,6 +201,10 @@ def fix_migration(
                     for r in result.unexpected
                 )
             )
+    except FixError as exc:
+        changes.rollback()
+        message = str(exc)
+        raise FixError(message if message.startswith(label) else f"{label}: {message}") from exc
     except BaseException:
         changes.rollback()
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
@@ -46,8 +47,19 @@ def replan(
     ]
 
 
+class _Tracker:
+    """The migration being applied or unapplied, for the error message."""
+
+    def __init__(self) -> None:
+        self.current = ""
+
+    def __call__(self, action: str, migration: Any = None, fake: bool = False) -> None:
+        if action in ("apply_start", "unapply_start") and migration is not None:
+            self.current = f"{migration.app_label}.{migration.name}"
+
+
 @contextlib.contextmanager
-def _sandbox_as(database: str) -> Iterator[MigrationExecutor]:
+def _sandbox_as(database: str, tracker: _Tracker) -> Iterator[MigrationExecutor]:
     """A migration executor on a fresh sandbox database standing in for ``database``."""
     connection = connections[database]
     version = connection.pg_version  # type: ignore[attr-defined]
@@ -57,29 +69,41 @@ def _sandbox_as(database: str) -> Iterator[MigrationExecutor]:
         # RunPython code that asks for connections[alias] gets the sandbox, never the target.
         connections[database] = run.wrapper
         try:
-            yield MigrationExecutor(run.wrapper)
+            executor = MigrationExecutor(run.wrapper, progress_callback=tracker)
+            yield executor
         finally:
             connections[database] = saved
 
 
+STAGES = ("forwards", "backwards", "forwards again", "the later migrations of the app")
+
+
 def round_trip(database: str, app_label: str, first_parent: str | None, last: str) -> list[str]:
-    """Apply up to ``last``, unapply to ``first_parent`` (None: zero), apply again."""
+    """Apply up to ``last``, unapply to ``first_parent`` (None: zero), apply again, then
+    apply the app's later pending migrations (they may rely on what the original did)."""
     done: list[str] = []
+    tracker = _Tracker()
     try:
-        with _sandbox_as(database) as executor:
-            for label, target in (
-                ("forwards", (app_label, last)),
-                ("backwards", (app_label, first_parent)),
-                ("forwards again", (app_label, last)),
-            ):
+        with _sandbox_as(database, tracker) as executor:
+            for label in STAGES:
                 executor.loader.build_graph()
-                executor.migrate([target])  # type: ignore[list-item]
+                if label == "backwards":
+                    targets = [(app_label, first_parent)]
+                elif label == STAGES[-1]:
+                    targets = [k for k in executor.loader.graph.leaf_nodes() if k[0] == app_label]
+                else:
+                    targets = [(app_label, last)]
+                executor.migrate(targets)  # type: ignore[arg-type]
                 done.append(label)
     except (SandboxError, AnalysisError) as exc:
         raise FixError(f"sandbox: {exc}") from exc
     except Exception as exc:
-        step = ["forwards", "backwards", "forwards again"][len(done)]
-        raise FixError(
-            f"the rewritten migrations fail {step} in the sandbox: {type(exc).__name__}: {exc}"
-        ) from exc
+        stage = STAGES[len(done)]
+        what = (
+            "a later migration of the app fails after the rewrite"
+            if stage == STAGES[-1]
+            else f"the rewritten migrations fail {stage}"
+        )
+        where = f" in {tracker.current}" if tracker.current else ""
+        raise FixError(f"{what} (in the sandbox){where}: {type(exc).__name__}: {exc}") from exc
     return done

@@ -17,8 +17,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 
+from dbgov.analysis.engine import build_plan
 from dbgov.fix.writer import forget_modules
 
 SHOP = Path(__file__).resolve().parents[2] / "project" / "shop" / "migrations"
@@ -115,3 +117,27 @@ def seed_orders(shop: ShopCopy, count: int = 50) -> None:
         "INSERT INTO shop_order_items (quantity, unit_price, order_id, product_id) "
         "SELECT o.id, 10, o.id, (SELECT min(id) FROM shop_products) FROM shop_orders o"
     )
+
+
+def old_release(shop: ShopCopy, migration: str, model: str):
+    """The model class of the release running before the deploy (its migration state)."""
+    loader = MigrationLoader(connections[shop.database])
+    return loader.project_state(("shop", migration)).apps.get_model("shop", model)
+
+
+def findings_needing_review(shop: ShopCopy, last: str, names: list[str]) -> list[str]:
+    plan = build_plan(database=shop.database, selection="targets", targets=[("shop", last)])
+    return [
+        f"{f.migration} {f.rule_id}"
+        for f in plan.findings
+        if f.migration in names and f.needs_review
+    ]
+
+
+def column(shop: ShopCopy, table: str, name: str) -> tuple[str, str] | None:
+    rows = shop.sql(
+        "SELECT data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = %s AND column_name = %s",
+        [table, name],
+    )
+    return rows[0] if rows else None

@@ -7,35 +7,9 @@ import pytest
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 
-from dbgov.analysis.engine import build_plan
-
-from .conftest import ShopCopy, seed_orders
+from .conftest import ShopCopy, column, findings_needing_review, old_release, seed_orders
 
 pytestmark = pytest.mark.django_db
-
-
-def old_release(shop: ShopCopy, migration: str, model: str):
-    """The model class of the release running before the deploy (its migration state)."""
-    loader = MigrationLoader(connections[shop.database])
-    return loader.project_state(("shop", migration)).apps.get_model("shop", model)
-
-
-def findings_needing_review(shop: ShopCopy, last: str, names: list[str]) -> list[str]:
-    plan = build_plan(database=shop.database, selection="targets", targets=[("shop", last)])
-    return [
-        f"{f.migration} {f.rule_id}"
-        for f in plan.findings
-        if f.migration in names and f.needs_review
-    ]
-
-
-def column(shop: ShopCopy, table: str, name: str) -> tuple[str, str] | None:
-    rows = shop.sql(
-        "SELECT data_type, is_nullable FROM information_schema.columns "
-        "WHERE table_name = %s AND column_name = %s",
-        [table, name],
-    )
-    return rows[0] if rows else None
 
 
 def test_add_not_null_becomes_nullable_backfill_check_validate_set_not_null(shop: ShopCopy):
@@ -60,7 +34,10 @@ def test_add_not_null_becomes_nullable_backfill_check_validate_set_not_null(shop
     assert "dbgov.fix.runtime.Backfill('shop', 'order', 'currency', 'EUR')" in shop.text(steps[1])
     assert "NOT VALID" in shop.text(steps[2])
     assert '("shop", "0004_4_currency_set_not_null")' in shop.text("0005_rename_order_total")
-    assert "sandbox: applied forwards, backwards, forwards again" in out
+    assert (
+        "sandbox: applied forwards, backwards, forwards again, the later migrations of the app"
+        in out
+    )
     assert "re-plan: no finding needs review" in out
     assert findings_needing_review(shop, steps[-1], steps) == []
 
@@ -246,30 +223,98 @@ def test_check_and_foreign_key_are_added_not_valid_then_validated(shop: ShopCopy
     assert shop.sql("SELECT count(*) FROM shop_order_items") == [(40,)]
 
 
-def test_rename_field_keeps_the_column_name(shop: ShopCopy):
-    shop.migrate("shop", "0004_order_currency")
-    seed_orders(shop, 20)
-    code, out, err = shop.fix("shop", "0005")
-    assert code == 0, out + err
-    name = "0005_1_rename_total_total_amount_state_only"
-    text = shop.text(name)
-    assert "SeparateDatabaseAndState" in text and "db_column='total'" in text
-    assert "database_operations" not in text  # state only: no SQL at all
-    assert "by hand: models.py: give Order.total_amount db_column='total'" in out
-    assert findings_needing_review(shop, name, [name]) == []
+RENAMES = """
+    from django.db import migrations, models
 
-    shop.migrate("shop", name)
-    assert column(shop, "shop_orders", "total") is not None
-    assert column(shop, "shop_orders", "total_amount") is None
-    # The running release (field `total`) and the new one (`total_amount`) share the column.
-    user_id = shop.sql("SELECT id FROM auth_user")[0][0]
-    old_release(shop, "0004_order_currency", "Order").objects.using(shop.database).create(
-        status="new", total=7, user_id=user_id, currency="EUR"
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0012_coupon")]
+
+        operations = [
+            migrations.RenameField(
+                model_name="order", old_name="shipping_address", new_name="delivery_address"
+            ),
+            migrations.RenameModel(old_name="Coupon", new_name="Voucher"),
+        ]
+"""
+
+COUPON = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.CreateModel(
+                name="Coupon",
+                fields=[
+                    ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                    ("code", models.CharField(max_length=20)),
+                    ("created_at", models.DateTimeField(auto_now_add=True)),
+                    ("updated_at", models.DateTimeField(auto_now=True)),
+                ],
+            ),
+        ]
+"""
+
+
+def test_renames_keep_the_column_and_table_names(shop: ShopCopy):
+    shop.add("0012_coupon", COUPON)
+    shop.migrate("shop", "0012_coupon")
+    seed_orders(shop, 20)
+    shop.sql("UPDATE shop_orders SET shipping_address = 'street ' || id")
+    shop.sql("INSERT INTO shop_coupon (code, created_at, updated_at) VALUES ('HALF', now(), now())")
+    shop.add("0013_renames", RENAMES)
+    code, out, err = shop.fix("shop", "0013")
+    assert code == 0, out + err
+    steps = [
+        "0013_1_rename_shipping_address_delivery_address_state_only",
+        "0013_2_rename_coupon_voucher_state_only",
+    ]
+    assert [n for n in shop.names() if n.startswith("0013")] == steps
+    assert "db_column='shipping_address'" in shop.text(steps[0])
+    assert "AlterModelTable(" in shop.text(steps[1]) and "table='shop_coupon'" in shop.text(
+        steps[1]
     )
-    New = old_release(shop, name, "Order")
-    assert New.objects.using(shop.database).filter(total_amount=7).count() == 2
+    assert all("database_operations" not in shop.text(n) for n in steps)  # no SQL at all
+    assert "by hand: models.py: give Order.delivery_address db_column='shipping_address'" in out
+    assert "by hand: models.py: give Voucher Meta.db_table = 'shop_coupon'" in out
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    shop.migrate("shop", steps[-1])
+    assert column(shop, "shop_orders", "shipping_address") is not None
+    assert column(shop, "shop_orders", "delivery_address") is None
+    # The running release (old names) and the new one share the column and the table.
+    old_release(shop, "0012_coupon", "Coupon").objects.using(shop.database).create(code="OLD")
+    Voucher = old_release(shop, steps[-1], "Voucher")
+    assert sorted(Voucher.objects.using(shop.database).values_list("code", flat=True)) == [
+        "HALF",
+        "OLD",
+    ]
+    Order = old_release(shop, steps[-1], "Order")
+    assert (
+        Order.objects.using(shop.database).filter(delivery_address__startswith="street").count()
+        == 20
+    )
+    shop.migrate("shop", "0012_coupon")
+    assert shop.sql("SELECT count(*) FROM shop_coupon") == [(2,)]
+
+
+def test_a_rename_that_later_raw_sql_contradicts_is_refused(shop: ShopCopy):
+    """0010's raw SQL names the column total_amount: keeping `total` would break it."""
     shop.migrate("shop", "0004_order_currency")
-    assert shop.sql("SELECT count(*) FROM shop_orders") == [(21,)]
+    before = sorted(shop.names())
+    code, out, err = shop.fix("shop", "0005")
+    assert code == 2
+    assert "shop.0005_rename_order_total: a later migration of the app fails after" in err
+    assert 'in shop.0010_orders_total_check: ProgrammingError: column "total_amount"' in err
+    assert sorted(shop.names()) == before
+    assert '("shop", "0004_order_currency")' in shop.text("0005_rename_order_total")
 
 
 def test_remove_field_now_in_state_later_in_the_database(shop: ShopCopy):
@@ -370,3 +415,38 @@ def test_a_one_off_default_fills_the_rows_and_leaves_the_same_state(shop: ShopCo
         "SELECT column_default FROM information_schema.columns "
         "WHERE table_name = 'shop_orders' AND column_name = 'channel'"
     ) == [(None,)]
+
+
+DELETE_COUPON = """
+    from django.db import migrations
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0012_coupon")]
+
+        operations = [migrations.DeleteModel(name="Coupon")]
+"""
+
+
+def test_delete_model_now_in_state_the_table_after_the_deploy(shop: ShopCopy):
+    shop.add("0012_coupon", COUPON)
+    shop.migrate("shop", "0012_coupon")
+    shop.sql("INSERT INTO shop_coupon (code, created_at, updated_at) VALUES ('HALF', now(), now())")
+    shop.add("0013_delete_coupon", DELETE_COUPON)
+    code, out, err = shop.fix("shop", "0013")
+    assert code == 1, out + err  # DROP TABLE remains for reviewers, explained
+    steps = ["0013_1_delete_coupon_state_only", "0013_2_drop_coupon_table"]
+    assert [n for n in shop.names() if n.startswith("0013")] == steps
+    assert "drop-table: post-deploy" in out
+
+    assert f"stopping before shop.{steps[1]}" in shop.migrate(phase="pre")
+    # The running release still reads and writes the table between the phases.
+    Coupon = old_release(shop, "0012_coupon", "Coupon")
+    Coupon.objects.using(shop.database).create(code="OLD")
+    assert Coupon.objects.using(shop.database).count() == 2
+    shop.migrate(phase="post")
+    assert shop.sql("SELECT to_regclass('shop_coupon')") == [(None,)]
+    shop.migrate("shop", "0012_coupon")
+    assert shop.sql("SELECT count(*) FROM shop_coupon") == [(0,)]  # back, empty: data is gone
