@@ -53,7 +53,7 @@ class _Tracker:
     def __init__(self) -> None:
         self.current = ""
 
-    def __call__(self, action: str, migration: Any = None, fake: bool = False) -> None:
+    def __call__(self, action: str, migration: Any = None, fake: bool | None = False, /) -> None:
         if action in ("apply_start", "unapply_start") and migration is not None:
             self.current = f"{migration.app_label}.{migration.name}"
 
