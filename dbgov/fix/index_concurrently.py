@@ -40,7 +40,9 @@ def matches(op: Operation, ctx: FixContext) -> bool:
             old.db_type(connections[ctx.database]) == op.field.db_type(connections[ctx.database])
             and old.null == op.field.null
         )
-        return bool(new.db_index and not old.db_index and not old.unique and same_otherwise)
+        adds_index = new.db_index and not old.db_index and not old.unique and not new.unique
+        adds_unique = new.unique and not old.unique and not old.primary_key
+        return bool(same_otherwise and (adds_index or adds_unique))
     return False
 
 
@@ -65,33 +67,20 @@ def rewrite(op: Operation, ctx: FixContext) -> Rewrite:
     table, column = model._meta.db_table, model._meta.get_field(op.name).column
     editor: Any
     with connections[ctx.database].schema_editor(collect_sql=True, atomic=False) as editor:
-        # The name Django gives this index, so a later AlterField(db_index=False) finds it.
+        # The names Django gives these, so a later AlterField finds them.
         index = editor._create_index_name(table, [column], suffix="")
-        like = editor._create_index_name(table, [column], suffix="_like")
+        unique = editor._create_index_name(table, [column], suffix="_uniq")
     qt, qc, qi = ctx.quote(table), ctx.quote(column), ctx.quote(index)
+    like = _like_index(op.field, table, column, ctx)
+    if op.field.unique:
+        return _unique_steps(op, ctx, table, qc, unique, f"{op.name}_unique", like)
     database = [
         migrations.RunSQL(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {qi} ON {qt} ({qc})",
             f"DROP INDEX CONCURRENTLY IF EXISTS {qi}",
-        )
+        ),
+        *like,
     ]
-    # Django adds a pattern-ops twin for LIKE on varchar / text columns (schema.py).
-    db_type = ctx.db_type(op.field)
-    opclass = (
-        "varchar_pattern_ops"
-        if db_type.startswith("varchar")
-        else "text_pattern_ops"
-        if db_type.startswith("text")
-        else None
-    )
-    if opclass and not getattr(op.field, "db_collation", None) and "[" not in db_type:
-        ql = ctx.quote(like)
-        database.append(
-            migrations.RunSQL(
-                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ql} ON {qt} ({qc} {opclass})",
-                f"DROP INDEX CONCURRENTLY IF EXISTS {ql}",
-            )
-        )
     return Rewrite(
         PATTERN,
         [
@@ -109,6 +98,30 @@ def rewrite(op: Operation, ctx: FixContext) -> Rewrite:
     )
 
 
+def _like_index(field: Any, table: str, column: str, ctx: FixContext) -> list[Operation]:
+    """The pattern-ops twin Django adds for LIKE on a varchar / text column (schema.py)."""
+    db_type = ctx.db_type(field)
+    opclass = (
+        "varchar_pattern_ops"
+        if db_type.startswith("varchar")
+        else "text_pattern_ops"
+        if db_type.startswith("text")
+        else None
+    )
+    if not opclass or getattr(field, "db_collation", None) or "[" in db_type:
+        return []
+    editor: Any
+    with connections[ctx.database].schema_editor(collect_sql=True, atomic=False) as editor:
+        like = ctx.quote(editor._create_index_name(table, [column], suffix="_like"))
+    return [
+        migrations.RunSQL(
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {like} ON {ctx.quote(table)} "
+            f"({ctx.quote(column)} {opclass})",
+            f"DROP INDEX CONCURRENTLY IF EXISTS {like}",
+        )
+    ]
+
+
 def _unique(op: migrations.AddConstraint, ctx: FixContext) -> Rewrite:
     constraint: Any = op.constraint
     if (
@@ -124,26 +137,41 @@ def _unique(op: migrations.AddConstraint, ctx: FixContext) -> Rewrite:
             "expressions, a condition or options; dbgov fix rewrites plain unique columns only"
         )
     model = ctx.model(op.model_name)
-    table = model._meta.db_table
     columns = ", ".join(ctx.quote(model._meta.get_field(f).column) for f in constraint.fields)
-    qt, qn = ctx.quote(table), ctx.quote(constraint.name)
+    return _unique_steps(
+        op, ctx, model._meta.db_table, columns, constraint.name, constraint.name.lower(), []
+    )
+
+
+def _unique_steps(
+    op: Operation,
+    ctx: FixContext,
+    table: str,
+    columns: str,
+    name: str,
+    label: str,
+    extra: list[Operation],
+) -> Rewrite:
+    """The unique index built CONCURRENTLY, then the constraint attached to it."""
+    qt, qn = ctx.quote(table), ctx.quote(name)
     return Rewrite(
         PATTERN,
         [
             Step(
-                f"{constraint.name}_index_concurrently".lower(),
+                f"{label}_index_concurrently",
                 [
                     migrations.RunSQL(
                         f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {qn} ON {qt} ({columns})",
                         f"DROP INDEX CONCURRENTLY IF EXISTS {qn}",
-                    )
+                    ),
+                    *extra,
                 ],
                 atomic=False,
-                comment="The unique index, built CONCURRENTLY (fails, leaving nothing valid, "
-                "if duplicates exist).",
+                comment="The unique index, built CONCURRENTLY (duplicates make it fail and "
+                "leave an INVALID index: drop it, fix the data, migrate again).",
             ),
             Step(
-                f"{constraint.name}_attach".lower(),
+                f"{label}_attach",
                 [
                     migrations.SeparateDatabaseAndState(
                         database_operations=[

@@ -450,3 +450,68 @@ def test_delete_model_now_in_state_the_table_after_the_deploy(shop: ShopCopy):
     assert shop.sql("SELECT to_regclass('shop_coupon')") == [(None,)]
     shop.migrate("shop", "0012_coupon")
     assert shop.sql("SELECT count(*) FROM shop_coupon") == [(0,)]  # back, empty: data is gone
+
+
+UNIQUE_FIELD = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.AlterField(
+                model_name="product", name="name", field=models.CharField(max_length=200, unique=True)
+            ),
+        ]
+"""
+
+NOT_UNIQUE_AGAIN = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0012_2_name_unique_attach")]
+
+        operations = [
+            migrations.AlterField(
+                model_name="product", name="name", field=models.CharField(max_length=200)
+            ),
+        ]
+"""
+
+
+def test_unique_field_is_built_concurrently_under_djangos_names(shop: ShopCopy):
+    shop.migrate("shop", "0011_order_shipping_address")
+    seed_orders(shop, 5)
+    shop.add("0012_unique_product_name", UNIQUE_FIELD)
+    code, out, err = shop.fix("shop", "0012")
+    assert code == 0, out + err
+    steps = ["0012_1_name_unique_index_concurrently", "0012_2_name_unique_attach"]
+    assert [n for n in shop.names() if n.startswith("0012")] == steps
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    shop.migrate("shop", steps[-1])
+    constraints = shop.sql(
+        "SELECT c.conname, c.convalidated FROM pg_constraint c "
+        "WHERE c.conrelid = 'shop_products'::regclass AND c.contype = 'u' "
+        "AND c.conname LIKE 'shop_products_name_%%_uniq'"
+    )
+    assert len(constraints) == 1 and constraints[0][1] is True
+    assert shop.sql(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname LIKE 'shop_products_name_%%_like'"
+    ) == [(True,)]
+    # Django's own AlterField(unique=False) finds both by introspection and drops them.
+    shop.add("0013_product_name_not_unique", NOT_UNIQUE_AGAIN)
+    shop.migrate("shop", "0013_product_name_not_unique")
+    assert shop.sql(
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'shop_products'::regclass "
+        "AND contype = 'u' AND conname LIKE 'shop_products_name_%%'"
+    ) == [(0,)]
+    shop.migrate("shop", "0011_order_shipping_address")
+    assert shop.sql("SELECT count(*) FROM shop_products") == [(5,)]
