@@ -40,7 +40,7 @@ class Command(migrate.Command):
         override = options.pop("dbgov_override", None)
         phase = options.pop("dbgov_phase", None)
         read_only = options.get("plan") or options.get("check_unapplied")
-        if phase and not read_only:
+        if phase:
             for app_label, name in self.phase_targets(options, phase):
                 self.handle(*args, **{**options, "app_label": app_label, "migration_name": name})
             return
