@@ -17,7 +17,7 @@ from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import connections, migrations, models
 from django.db.migrations.operations.base import Operation
 
-from .steps import FixContext, FixError, Rewrite, Step
+from .steps import FixContext, FixError, Rewrite, Step, differs_only_in
 
 PATTERN = "index_concurrently"
 
@@ -36,10 +36,7 @@ def matches(op: Operation, ctx: FixContext) -> bool:
     if isinstance(op, migrations.AlterField):
         old: Any = ctx.model(op.model_name)._meta.get_field(op.name)
         new: Any = op.field
-        same_otherwise = (
-            old.db_type(connections[ctx.database]) == op.field.db_type(connections[ctx.database])
-            and old.null == op.field.null
-        )
+        same_otherwise = differs_only_in(old, new, {"db_index", "unique"})
         adds_index = new.db_index and not old.db_index and not old.unique and not new.unique
         adds_unique = new.unique and not old.unique and not old.primary_key
         return bool(same_otherwise and (adds_index or adds_unique))

@@ -29,7 +29,7 @@ from . import (
     type_change,
 )
 from .steps import FixContext, FixError, Rewrite, Step
-from .verify import Remaining, replan, round_trip
+from .verify import Remaining, flagged_operations, replan, round_trip
 from .writer import FileChanges, render_step, rewire
 
 __all__ = ["FixResult", "fix_migration"]
@@ -72,12 +72,16 @@ class FixResult:
         return [r for r in self.remaining if r.why is None]
 
 
-def _steps(ctx: FixContext, operations: list[Operation]) -> tuple[list[Step], list[Rewrite]]:
+def _steps(
+    ctx: FixContext, operations: list[Operation], flagged: set[int]
+) -> tuple[list[Step], list[Rewrite]]:
+    """Each flagged operation through the first pattern that matches; the rest kept."""
     steps: list[Step] = []
     rewrites: list[Rewrite] = []
     kept: list[Operation] = []
-    for op in operations:
-        pattern = next((p for p in PATTERNS if p.matches(op, ctx)), None)  # type: ignore[attr-defined]
+    for index, op in enumerate(operations):
+        candidates = PATTERNS if index in flagged else []
+        pattern = next((p for p in candidates if p.matches(op, ctx)), None)  # type: ignore[attr-defined]
         if pattern is None:
             kept.append(op)
         else:
@@ -123,11 +127,15 @@ def fix_migration(
         database=database,
         backfill_value=backfill_value,
     )
-    steps, rewrites = _steps(ctx, list(migration.operations))
+    progress(f"planning {label}")
+    flagged = flagged_operations(database, key[0], key[1])
+    if not flagged:
+        raise FixError(f"{label}: no operation has findings to review; nothing to rewrite")
+    steps, rewrites = _steps(ctx, list(migration.operations), flagged)
     if not rewrites:
         raise FixError(
             f"{label}: no operation dbgov fix knows how to rewrite ("
-            + ", ".join(type(op).__name__ for op in migration.operations)
+            + ", ".join(type(migration.operations[i]).__name__ for i in sorted(flagged))
             + ")"
         )
     number = _NUMBER.match(key[1])

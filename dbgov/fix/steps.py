@@ -65,6 +65,10 @@ class FixContext:
     def model(self, model_name: str) -> Any:
         return self.state.apps.get_model(self.app_label, model_name)
 
+    @property
+    def connection(self) -> Any:
+        return connections[self.database]
+
     def quote(self, name: str) -> str:
         return str(connections[self.database].ops.quote_name(name))
 
@@ -79,3 +83,14 @@ def constraint_name(table: str, column: str, suffix: str) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: MAX_NAME - len(suffix) - 10]}_{digest}_{suffix}"
+
+
+def differs_only_in(old: Any, new: Any, keys: set[str]) -> bool:
+    """True when two fields' deconstructions differ in ``keys`` at most (an AlterField
+    a pattern rewrites must change nothing else, or the rewrite would lose it)."""
+    _, old_path, old_args, old_kwargs = old.deconstruct()
+    _, new_path, new_args, new_kwargs = new.deconstruct()
+    for key in keys:
+        old_kwargs.pop(key, None)
+        new_kwargs.pop(key, None)
+    return bool(old_path == new_path and old_args == new_args and old_kwargs == new_kwargs)

@@ -107,3 +107,20 @@ def round_trip(database: str, app_label: str, first_parent: str | None, last: st
         where = f" in {tracker.current}" if tracker.current else ""
         raise FixError(f"{what} (in the sandbox){where}: {type(exc).__name__}: {exc}") from exc
     return done
+
+
+def flagged_operations(database: str, app_label: str, name: str) -> set[int]:
+    """Indexes of the operations of ``app_label.name`` that have findings to review
+    (on a table created earlier in the same plan an index is safe, and stays as it is)."""
+    try:
+        plan = build_plan(database=database, selection="targets", targets=[(app_label, name)])
+    except AnalysisError as exc:
+        raise FixError(f"{app_label}.{name}: planning it failed: {exc}") from exc
+    return {
+        f.operation_index
+        for f in plan.findings
+        if f.app_label == app_label
+        and f.migration == name
+        and f.needs_review
+        and f.operation_index is not None
+    }

@@ -42,7 +42,7 @@ def test_unknown_migration_and_nothing_to_rewrite(shop: ShopCopy):
     code, _, err = shop.fix("shop", "0099")
     assert code == 2 and "shop.0099" in err
     code, _, err = shop.fix("shop", "0011")
-    assert code == 2 and "no operation dbgov fix knows how to rewrite (AddField)" in err
+    assert code == 2 and "0011_order_shipping_address: no operation has findings to review" in err
 
 
 def test_dry_run_prints_the_verified_files_and_writes_nothing(shop: ShopCopy):

@@ -515,3 +515,48 @@ def test_unique_field_is_built_concurrently_under_djangos_names(shop: ShopCopy):
     ) == [(0,)]
     shop.migrate("shop", "0011_order_shipping_address")
     assert shop.sql("SELECT count(*) FROM shop_products") == [(5,)]
+
+
+SET_NOT_NULL = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dbgov_task = "T-042"
+
+        dependencies = [("shop", "0011_order_shipping_address")]
+
+        operations = [
+            migrations.AlterField(
+                model_name="order",
+                name="shipping_address",
+                field=models.TextField(blank=True, default="", db_comment="PII: postal address"),
+            ),
+        ]
+"""
+
+
+def test_alter_field_not_null_backfills_then_validates(shop: ShopCopy):
+    shop.migrate("shop", "0011_order_shipping_address")
+    seed_orders(shop, 30)
+    shop.sql("UPDATE shop_orders SET shipping_address = 'street' WHERE id %% 2 = 0")
+    shop.add("0012_shipping_address_not_null", SET_NOT_NULL)
+    code, out, err = shop.fix("shop", "0012")
+    assert code == 0, out + err
+    steps = [
+        "0012_1_backfill_shipping_address",
+        "0012_2_shipping_address_check_not_valid",
+        "0012_3_shipping_address_set_not_null",
+    ]
+    assert [n for n in shop.names() if n.startswith("0012")] == steps
+    assert all('dbgov_phase = "post"' in shop.text(n) for n in steps)
+    assert findings_needing_review(shop, steps[-1], steps) == []
+
+    shop.migrate("shop", steps[-1])
+    assert column(shop, "shop_orders", "shipping_address") == ("text", "NO")
+    assert shop.sql(
+        "SELECT count(*) FILTER (WHERE shipping_address = ''), "
+        "count(*) FILTER (WHERE shipping_address = 'street') FROM shop_orders"
+    ) == [(15, 15)]
+    shop.migrate("shop", "0011_order_shipping_address")
+    assert column(shop, "shop_orders", "shipping_address") == ("text", "YES")
