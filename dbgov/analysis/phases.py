@@ -32,8 +32,10 @@ __all__ = [
     "POST",
     "PRE",
     "PhaseDecision",
+    "PhaseRun",
     "classify",
     "keep_phase",
+    "phase_run",
     "phases_of",
     "split_by_phase",
 ]
@@ -216,3 +218,38 @@ def keep_phase(plan: Plan, phase: str) -> Plan:
         + (f"; the first post-deploy one is {post[0][0]}.{post[0][1]}" if post else "")
     )
     return plan
+
+
+@dataclass(frozen=True)
+class PhaseRun:
+    """What ``migrate --phase`` does: ``migrate app_label migration`` per app, in order."""
+
+    targets: list[tuple[str, str]]
+    message: str
+
+
+def phase_run(loader: MigrationLoader, forward: Sequence[tuple[str, str]], phase: str) -> PhaseRun:
+    """The part of ``forward`` (``migrate``'s plan, in order) that ``--phase`` applies."""
+    decisions = phases_of(loader, forward)
+    pre, post = split_by_phase(forward, decisions)
+    if phase == PRE:
+        chosen = pre
+        message = f"dbgov --phase pre: {len(pre)} pre-deploy migration(s)"
+        if post:
+            first = post[0]
+            message += (
+                f"; stopping before {first[0]}.{first[1]} "
+                f"(post-deploy: {'; '.join(decisions[first].reasons)})"
+            )
+    else:
+        chosen = pre + post
+        message = f"dbgov --phase post: {len(post)} post-deploy migration(s)"
+        if pre:
+            message += f", after {len(pre)} pre-deploy one(s) still pending"
+    if not chosen:
+        message += ": nothing to apply."
+    last: dict[str, str] = {}
+    for app_label, name in chosen:
+        last.pop(app_label, None)  # keep the apps in the order they finish
+        last[app_label] = name
+    return PhaseRun(list(last.items()), message)

@@ -48,40 +48,19 @@ class Command(migrate.Command):
             self.dbgov_gate(options, override)
         super().handle(*args, **options)
 
-    def phase_targets(self, options: dict[str, Any], phase: str) -> list[tuple[str, str | None]]:
-        """``migrate`` runs (app, last migration) that apply exactly this phase's part."""
+    def phase_targets(self, options: dict[str, Any], phase: str) -> list[tuple[str, str]]:
+        """(app, last migration) runs that apply exactly this phase's part (docs/fix.md)."""
         from dbgov.analysis.errors import AnalysisError
-        from dbgov.analysis.phases import PRE, phases_of, split_by_phase
+        from dbgov.analysis.phases import phase_run
 
         database = options.get("database") or DEFAULT_DB_ALIAS
-        keys = [tuple(label.split(".", 1)) for label in self.forward_labels(options)]
-        loader = MigrationExecutor(connections[database]).loader
+        forward = [tuple(label.split(".", 1)) for label in self.forward_labels(options)]
         try:
-            decisions = phases_of(loader, keys)  # type: ignore[arg-type]
+            run = phase_run(MigrationExecutor(connections[database]).loader, forward, phase)  # type: ignore[arg-type]
         except AnalysisError as exc:
             raise CommandError(f"dbgov: {exc}") from exc
-        pre, post = split_by_phase(keys, decisions)  # type: ignore[arg-type]
-        chosen = pre if phase == PRE else post
-        if phase == PRE and post:
-            first = post[0]
-            self.stdout.write(
-                f"dbgov --phase pre: {len(pre)} pre-deploy migration(s); stopping before "
-                f"{first[0]}.{first[1]} (post-deploy: {'; '.join(decisions[first].reasons)})"
-            )
-        elif phase != PRE and pre:
-            self.stdout.write(
-                f"dbgov --phase post: {len(pre)} pre-deploy migration(s) are still pending; "
-                "they are applied first"
-            )
-            chosen = pre + post
-        if not chosen:
-            self.stdout.write(f"dbgov --phase {phase}: nothing to apply.")
-            return []
-        last: dict[str, str] = {}
-        for app_label, name in chosen:
-            last.pop(app_label, None)  # keep apps in the order they finish
-            last[app_label] = name
-        return list(last.items())
+        self.stdout.write(run.message)
+        return run.targets
 
     def forward_labels(self, options: dict[str, Any]) -> list[str]:
         """The migrations this run would apply forwards (as Django's migrate decides)."""
