@@ -40,6 +40,11 @@ def test_add_not_null_becomes_nullable_backfill_check_validate_set_not_null(shop
     )
     assert "re-plan: no finding needs review" in out
     assert findings_needing_review(shop, steps[-1], steps) == []
+    # fix ran nothing on the target: no new column, no new applied migration.
+    assert column(shop, "shop_orders", "currency") is None
+    assert shop.sql("SELECT max(name) FROM django_migrations WHERE app = 'shop'") == [
+        ("0003_orders_user_history_index",)
+    ]
 
     # Before the deploy: only the nullable column; the running release keeps inserting.
     migrated = shop.migrate(phase="pre")
