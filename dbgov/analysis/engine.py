@@ -43,6 +43,7 @@ from .render_cache import (
     migration_key,
     sha,
 )
+from .risk import TargetStatistics, attach_risk, read_statistics
 from .selection import Selection, select
 
 __all__ = ["build_drift", "build_plan", "load_graph", "registered_query_patterns"]
@@ -77,6 +78,7 @@ class TargetFacts:
 
     version: int | None
     snapshot: SchemaSnapshot | None = None
+    statistics: TargetStatistics | None = None
 
 
 def _read_target(alias: str, *, schema: bool) -> TargetFacts:
@@ -95,6 +97,9 @@ def _read_target(alias: str, *, schema: bool) -> TargetFacts:
             snapshot = read_snapshot(
                 conn, lock_timeout_ms=int(dbgov_settings.TARGET_LOCK_TIMEOUT_MS)
             )
+            statistics = read_statistics(
+                conn, lock_timeout_ms=int(dbgov_settings.TARGET_LOCK_TIMEOUT_MS)
+            )
     except SandboxError as exc:
         raise AnalysisError(str(exc)) from exc
     except DatabaseError as exc:  # pragma: no cover - psycopg errors are not Django's
@@ -106,7 +111,7 @@ def _read_target(alias: str, *, schema: bool) -> TargetFacts:
                 "(DBGOV['TARGET_LOCK_TIMEOUT_MS']); is a migration running?"
             ) from exc
         raise AnalysisError(f"database {alias!r}: reading the catalog failed: {exc}") from exc
-    return TargetFacts(version, snapshot)
+    return TargetFacts(version, snapshot, statistics)
 
 
 def _configured_version() -> int | None:
@@ -249,6 +254,7 @@ def build_plan(
                 query_patterns=registered_query_patterns(),
             )
         )
+    attach_risk(plan, target.statistics)
     plan.duration_s = time.perf_counter() - started
     return plan
 

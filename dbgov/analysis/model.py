@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .risk.estimates import Estimate
 
 
 class Severity(enum.StrEnum):
@@ -142,6 +145,8 @@ class Statement:
     # Set when the sandbox refused the statement (its error): the SQL is still what
     # `migrate` would send, but later statements ran without its effect.
     failed: str | None = None
+    # Rows, size and time under its lock on the target (analysis/risk; None: no work).
+    estimate: Estimate | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -228,6 +233,8 @@ class Finding:
     sql: str | None = None
     # Set when the finding is suppressed with a reason (it then never needs review)
     suppressed: str | None = None
+    # The estimate its severity follows (analysis/risk), for the sized rules.
+    estimate: Estimate | None = field(default=None, compare=False)
 
     @property
     def needs_review(self) -> bool:

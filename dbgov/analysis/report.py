@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import __version__
 from .model import Finding, Migration, Operation, Plan, Severity, Statement
+from .risk import Estimate, describe
 
 JSON_SCHEMA_VERSION = 1
 SARIF_SCHEMA = (
@@ -62,6 +63,25 @@ def summary(plan: Plan) -> dict[str, Any]:
 # -- JSON ------------------------------------------------------------------------------
 
 
+def estimate_json(e: Estimate | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "table": e.table,
+        "kind": e.kind,
+        "lock": e.lock.value,
+        "rows": e.rows,
+        "bytes": e.bytes,
+        "seconds": None if e.seconds is None else round(e.seconds, 3),
+        "rate_source": e.rate_source,
+        "writes_per_s": e.writes_per_s,
+        "new_table": e.new_table,
+        "rehearsed_s": e.rehearsed_s,
+        "rehearsed_rows": e.rehearsed_rows,
+        "text": describe(e),
+    }
+
+
 def _statement_json(s: Statement) -> dict[str, Any]:
     facts = s.facts
     return {
@@ -82,6 +102,7 @@ def _statement_json(s: Statement) -> dict[str, Any]:
         "transactional": facts.transactional if facts else True,
         "actions": list(facts.actions) if facts else [],
         "parse_error": facts.parse_error if facts else None,
+        "estimate": estimate_json(s.estimate),
     }
 
 
@@ -104,6 +125,7 @@ def _finding_json(f: Finding, sha256: str | None) -> dict[str, Any]:
         "suppressed": f.suppressed,
         "needs_review": f.needs_review,
         "fingerprint": fingerprint(f, sha256),
+        "estimate": estimate_json(f.estimate),
     }
 
 
@@ -208,6 +230,7 @@ def to_sarif(plan: Plan, rules: Iterable[Any] = ()) -> dict[str, Any]:
                 "lock": f.lock.value if f.lock else None,
                 "rewrites": f.rewrites,
                 "scans": f.scans,
+                "estimate": estimate_json(f.estimate),
             },
         }
         if f.path:
@@ -371,6 +394,8 @@ def _statement_lines(style: Any, s: Statement, *, owner: int | None = None) -> l
         facts = f"from operation {owner}" + (f" · {facts}" if facts else "")
     if facts:
         lines.append("         " + style.NOTICE(facts))
+    if s.estimate is not None and not s.estimate.new_table:
+        lines.append("         " + style.NOTICE(f"estimate: {describe(s.estimate)}"))
     if s.failed:
         lines.append("         " + style.ERROR(f"the sandbox refused it: {s.failed}"))
     return lines

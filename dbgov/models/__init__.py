@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from . import explain, governance, seeds, tasks
+from . import explain, governance, seeds, tasks, throughput
 from .explain import *  # noqa: F403
 from .governance import *  # noqa: F403
 from .seeds import *  # noqa: F403
 from .tasks import *  # noqa: F403
+from .throughput import *  # noqa: F403
 
-__all__ = [*tasks.__all__, *governance.__all__, *explain.__all__, *seeds.__all__]
+__all__ = [
+    *tasks.__all__,
+    *governance.__all__,
+    *explain.__all__,
+    *seeds.__all__,
+    *throughput.__all__,
+]
