@@ -4,6 +4,9 @@ Django's own migrate, unchanged, when enforcement is off. When it is on, the
 migrations this run would apply are planned first; if any has a finding that lacks
 the approvals it needs, migrate refuses and names them. ``--dbgov-override REASON``
 applies anyway and records the override (who, why, what) in the audit log.
+
+With ``DBGOV["MIGRATE_GUARD"]`` (the default) every run is guarded (dbgov.guard,
+docs/migrate.md): lock/statement timeouts, safe retries, one run per database at a time.
 """
 
 from __future__ import annotations
@@ -34,7 +37,13 @@ class Command(migrate.Command):
         read_only = options.get("plan") or options.get("check_unapplied")
         if dbgov_settings.ENFORCE_ON_MIGRATE and not read_only:
             self.dbgov_gate(options, override)
-        super().handle(*args, **options)
+        if not dbgov_settings.MIGRATE_GUARD or read_only:
+            super().handle(*args, **options)
+            return
+        from dbgov.guard import guarded_migrate
+
+        with guarded_migrate(options.get("database") or DEFAULT_DB_ALIAS, self.stderr, self.style):
+            super().handle(*args, **options)
 
     def forward_labels(self, options: dict[str, Any]) -> list[str]:
         """The migrations this run would apply forwards (as Django's migrate decides)."""
