@@ -156,3 +156,92 @@ def check_rehearsal_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 )
             )
     return messages
+
+
+# Risk estimates and guarded migrate (docs/risk.md, docs/migrate.md): dbgov.E070-E079 ----
+
+
+@register(Tags.compatibility)
+def check_risk_and_migrate_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from .analysis.risk.regrade import DEFAULT_THRESHOLDS
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    messages: list[CheckMessage] = []
+    thresholds = dbgov_settings.RISK_THRESHOLDS
+    shape = (
+        "a dict {lock class: {'requires-care': ms, 'never-without-a-plan': ms}}, lock "
+        f"classes {', '.join(DEFAULT_THRESHOLDS)}, requires-care <= never-without-a-plan"
+    )
+    if not isinstance(thresholds, dict) or set(thresholds) - set(DEFAULT_THRESHOLDS):
+        messages.append(
+            Error(f"DBGOV['RISK_THRESHOLDS'] is {thresholds!r}.", hint=shape, id="dbgov.E070")
+        )
+    else:
+        for klass, given in thresholds.items():
+            limits = {**DEFAULT_THRESHOLDS[klass], **(given if isinstance(given, dict) else {})}
+            numbers = all(
+                isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                for v in limits.values()
+            )
+            if (
+                not isinstance(given, dict)
+                or set(limits) != set(DEFAULT_THRESHOLDS[klass])
+                or not numbers
+                or limits["requires-care"] > limits["never-without-a-plan"]
+            ):
+                messages.append(
+                    Error(
+                        f"DBGOV['RISK_THRESHOLDS'][{klass!r}] is {given!r}.",
+                        hint=shape,
+                        id="dbgov.E070",
+                    )
+                )
+    path = dbgov_settings.RISK_INPUTS
+    if path:
+        from django.utils.module_loading import import_string
+
+        try:
+            import_string(path)
+        except ImportError as exc:
+            messages.append(
+                Error(
+                    f"DBGOV['RISK_INPUTS'] = {path!r} cannot be imported: {exc}",
+                    hint="A dotted path to a callable(server) -> RiskInputs, or None.",
+                    id="dbgov.E071",
+                )
+            )
+    for key in (
+        "MIGRATE_LOCK_TIMEOUT_MS",
+        "MIGRATE_STATEMENT_TIMEOUT_MS",
+        "MIGRATE_RETRIES",
+        "MIGRATE_BACKOFF_MS",
+        "MIGRATE_MAX_BACKOFF_MS",
+    ):
+        value = getattr(dbgov_settings, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            messages.append(
+                Error(
+                    f"DBGOV[{key!r}] is {value!r}; it must be a whole number >= 0.",
+                    id="dbgov.E072",
+                )
+            )
+    jitter = dbgov_settings.MIGRATE_JITTER
+    if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not 0 <= jitter < 1:
+        messages.append(
+            Error(
+                f"DBGOV['MIGRATE_JITTER'] is {jitter!r}.",
+                hint="A fraction of each wait, 0 <= jitter < 1 (0.25: ±25 %).",
+                id="dbgov.E073",
+            )
+        )
+    key = dbgov_settings.MIGRATE_ADVISORY_LOCK
+    if isinstance(key, bool) or not isinstance(key, int) or not -(2**63) <= key < 2**63:
+        messages.append(
+            Error(
+                f"DBGOV['MIGRATE_ADVISORY_LOCK'] is {key!r}.",
+                hint="A bigint: the key of pg_advisory_lock(bigint).",
+                id="dbgov.E074",
+            )
+        )
+    return messages

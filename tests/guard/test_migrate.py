@@ -191,3 +191,28 @@ def test_two_concurrent_runs_take_turns_on_the_advisory_lock(ledger_db):
     waiting = AuditEvent.objects.get(action="migrate.waiting")
     assert "dbgov migrate" in waiting.reason  # the holder's application name
     assert AuditEvent.objects.filter(action="migrate.waited").count() == 1
+
+
+def test_non_atomic_concurrent_index_retried_per_statement_invalid_index_dropped(
+    scratch_db, shop_migrations
+):
+    shop_migrations("tests.guard.concurrent_index")
+    call_command("migrate", "shop", "0001", database=scratch_db, verbosity=0)
+    # An old snapshot: CREATE INDEX CONCURRENTLY waits for it after building the index,
+    # times out there and leaves the index INVALID.
+    holder = LockHolder(scratch_db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    holder.conn.execute("SELECT count(*) FROM django_migrations")
+    timer = holder.release_after(1.0)
+    with override_settings(DBGOV={**settings.DBGOV, **FAST, "MIGRATE_RETRIES": 8}):
+        _, err = _migrate(scratch_db)
+    timer.join()
+    retries = list(AuditEvent.objects.filter(action="migrate.retry").order_by("pk"))
+    assert retries and all(e.data["scope"] == "statement" for e in retries)
+    assert any(e.data["dropped_index"] for e in retries)
+    assert "dropped the invalid index" in err
+    with _connect(scratch_db) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = 'shop_ledger'::regclass ORDER BY 1"
+        ).fetchall()
+    assert rows == [("shop_ledger_amount", True), ("shop_ledger_pkey", True)]
