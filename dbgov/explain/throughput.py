@@ -15,7 +15,14 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 
 from ..analysis.model import Statement
-from ..analysis.risk import DEFAULT_RATES, Rate, Rehearsed, RiskInputs, TargetStatistics
+from ..analysis.risk import (
+    DEFAULT_RATES,
+    Rate,
+    Rehearsed,
+    RiskInputs,
+    TargetStatistics,
+    sql_key,
+)
 from ..analysis.risk.estimates import estimate_statement, work_of
 from ..analysis.sql import analyse_statement
 
@@ -85,7 +92,7 @@ def risk_inputs(server: str | None) -> RiskInputs:
     for app_label, name, statements in rehearsals:
         for doc in statements or []:
             if isinstance(doc, dict) and doc.get("sql") and doc.get("ms") is not None:
-                rehearsed[(app_label, name, doc["sql"])] = Rehearsed(
+                rehearsed[(app_label, name, sql_key(doc["sql"]))] = Rehearsed(
                     seconds=float(doc["ms"]) / 1000, rows=doc.get("table_rows")
                 )
     return RiskInputs(rates=rates, rehearsed=rehearsed)

@@ -32,7 +32,13 @@ __all__ = [
     "attach_risk",
     "describe",
     "read_statistics",
+    "sql_key",
 ]
+
+
+def sql_key(sql: str) -> str:
+    """A statement's SQL as rehearsals and plans both write it (no final ';')."""
+    return sql.strip().rstrip(";").strip()
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def attach_estimates(
                 if found is None:
                     continue
                 measured = inputs.rehearsed.get(
-                    (migration.app_label, migration.name, statement.sql)
+                    (migration.app_label, migration.name, sql_key(statement.sql))
                 )
                 if measured is not None:
                     found = replace(
