@@ -39,7 +39,14 @@ def record(server: str, kind: str, work: float, seconds: float) -> None:
 
     Throughput.objects.get_or_create(server=server, kind=kind)
     Throughput.objects.filter(server=server, kind=kind).update(
-        work=F("work") + work, seconds=F("seconds") + seconds, samples=F("samples") + 1
+        work=F("work") + work,
+        seconds=F("seconds") + seconds,
+        samples=F("samples") + 1,
+        inv_t2=F("inv_t2") + 1 / seconds**2,
+        w_t2=F("w_t2") + work / seconds**2,
+        ww_t2=F("ww_t2") + work * work / seconds**2,
+        inv_t=F("inv_t") + 1 / seconds,
+        w_t=F("w_t") + work / seconds,
     )
 
 
@@ -85,9 +92,9 @@ def risk_inputs(server: str | None) -> RiskInputs:
         best = mine[0] if mine else max(rows, key=lambda t: t.samples, default=None)
         if best is not None:
             where = "this server" if best.server == server else f"server {best.server}"
-            rates[kind] = Rate(
-                kind, best.rate, source=f"measured on {where} ({best.samples} statement(s))"
-            )
+            fitted = best.fitted(f"measured on {where} ({best.samples} statement(s))")
+            if fitted is not None:
+                rates[kind] = fitted
     rehearsed: dict[tuple[str, str, str], Rehearsed] = {}
     for app_label, name, statements in rehearsals:
         for doc in statements or []:

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 from django.db import models
 
+from ..analysis.risk.estimates import Rate, RateSums, fit_rate
+
 __all__ = ["Throughput"]
 
 
 class Throughput(models.Model):
     """How fast one server does one kind of work (dbgov.analysis.risk.estimates.KINDS).
 
-    The rate is ``work / seconds`` over every rehearsed statement of that kind: bigger
-    statements weigh more, so a fixed per-statement overhead does not dominate.
+    Running sums over every rehearsed statement of that kind give the line
+    seconds = overhead + work / rate (``dbgov.analysis.risk.estimates.RateSums``).
     """
 
     class Kind(models.TextChoices):
         REWRITE = "rewrite", "Table rewrite (bytes/s)"
         INDEX = "index", "Index build (rows/s)"
         VALIDATE = "validate", "Constraint validation (bytes/s)"
+        FOREIGN_KEY = "foreign-key", "Foreign key validation (rows/s)"
         SCAN = "scan", "Full scan (bytes/s)"
 
     server = models.CharField(max_length=255, help_text="host:port of the server")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     work = models.FloatField(default=0.0, help_text="total work measured, in the kind's unit")
     seconds = models.FloatField(default=0.0, help_text="total time it took")
+    # Sums of 1/t², w/t², w²/t², 1/t and w/t (RateSums)
+    inv_t2 = models.FloatField(default=0.0)
+    w_t2 = models.FloatField(default=0.0)
+    ww_t2 = models.FloatField(default=0.0)
+    inv_t = models.FloatField(default=0.0)
+    w_t = models.FloatField(default=0.0)
     samples = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,8 +43,11 @@ class Throughput(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} on {self.server}: {self.rate:.3g}/s"
+        rate = self.fitted()
+        return f"{self.kind} on {self.server}: " + (f"{rate.per_s:.3g}/s" if rate else "-")
 
-    @property
-    def rate(self) -> float:
-        return self.work / self.seconds if self.seconds > 0 else 0.0
+    def fitted(self, source: str = "measured") -> Rate | None:
+        return fit_rate(self.kind, self.sums(), source=source)
+
+    def sums(self) -> RateSums:
+        return RateSums(self.samples, self.inv_t2, self.w_t2, self.ww_t2, self.inv_t, self.w_t)

@@ -39,7 +39,9 @@ def test_a_rehearsal_measures_throughput_and_the_plan_shows_it(
     assert index["work"] == index["table_rows"]  # an index build's work is rows
     measured = Throughput.objects.get(kind="index")
     assert measured.samples == 1
-    assert measured.rate == pytest.approx(index["work"] / (index["ms"] / 1000))
+    rate = measured.fitted()
+    assert rate is not None and rate.overhead_s == 0  # one point: through the origin
+    assert rate.per_s == pytest.approx(index["work"] / (index["ms"] / 1000))
 
     # `dbgov plan` of staging, as a deploy would run it (the worker's environment: this
     # test's databases, where the rehearsal and the throughput are stored)

@@ -52,7 +52,13 @@ DEFAULT_THRESHOLDS: Mapping[str, Mapping[str, float]] = {
     "blocks-writes": {"requires-care": 1_000.0, "never-without-a-plan": 10_000.0},
 }
 
-_VERB = {"rewrite": "rewrites", "index": "indexes", "validate": "validates", "scan": "scans"}
+_VERB = {
+    "rewrite": "rewrites",
+    "index": "indexes",
+    "validate": "validates",
+    "foreign-key": "validates",
+    "scan": "scans",
+}
 
 
 def human_rows(rows: int) -> str:
