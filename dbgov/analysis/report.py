@@ -395,7 +395,9 @@ def _statement_lines(style: Any, s: Statement, *, owner: int | None = None) -> l
     if facts:
         lines.append("         " + style.NOTICE(facts))
     if s.estimate is not None and not s.estimate.new_table:
-        lines.append("         " + style.NOTICE(f"estimate: {describe(s.estimate)}"))
+        rate = s.estimate.writes_per_s
+        busy = f" · {rate:.1f} writes/s on it" if rate else ""
+        lines.append("         " + style.NOTICE(f"estimate: {describe(s.estimate)}{busy}"))
     if s.failed:
         lines.append("         " + style.ERROR(f"the sandbox refused it: {s.failed}"))
     return lines

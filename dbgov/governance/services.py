@@ -22,6 +22,7 @@ from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Q
 
 from dbgov.analysis import model as am
+from dbgov.analysis.report import estimate_json
 from dbgov.analysis.report import fingerprint as report_fingerprint
 from dbgov.conf import dbgov_settings
 from dbgov.models import (
@@ -373,7 +374,9 @@ def _content_hash(plan: am.Plan, fingerprints: list[str]) -> str:
             for m in plan.migrations
         ],
         "findings": [
-            [fp, f.severity, f.statement_index, f.suppressed, f.sql]
+            # the message carries the size estimate (docs/risk.md): a table that grew
+            # gives a new plan
+            [fp, f.severity, f.statement_index, f.suppressed, f.sql, f.message]
             for fp, f in zip(fingerprints, plan.findings, strict=True)
         ],
     }
@@ -412,6 +415,8 @@ def _statement_doc(s: am.Statement) -> dict[str, Any]:
         ],
         # False for statements PostgreSQL refuses inside a transaction block.
         "transactional": bool(facts.transactional) if facts else True,
+        # Rows, size and time under its lock on the target (docs/risk.md).
+        "estimate": estimate_json(s.estimate),
     }
 
 

@@ -114,6 +114,20 @@ def test_same_type_change_info_on_an_empty_table_plan_on_ten_million_rows(ledger
     assert "estimate: rewrites shop_ledger (10M rows" in text
     assert "estimate: indexes shop_ledger (10M rows" in text
 
+    # the admin's review page of the stored plan
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    from dbgov.governance import services
+
+    stored = services.save_plan(big_plan)
+    client = Client()
+    client.force_login(User.objects.create_superuser("risk-admin", "r@example.com", "x"))
+    page = client.get(reverse("admin:dbgov_plan_review", args=[stored.pk])).content.decode()
+    assert "estimate: rewrites shop_ledger (10M rows" in page
+    assert "estimate: indexes shop_ledger (10M rows" in page
+
     out = io.StringIO()
     with pytest.raises(SystemExit) as exited:
         call_command("dbgov", "plan", "--no-save", "--database", ledger_db, stdout=out)

@@ -98,7 +98,11 @@ def _waits(lock: LockLevel) -> str:
 
 
 def describe(e: Estimate) -> str:
-    """'rewrites shop_orders (12.4M rows, 3.1 GB) under ACCESS EXCLUSIVE: about 40 s, …'"""
+    """'rewrites shop_orders (12.4M rows, 3.1 GB) under ACCESS EXCLUSIVE: about 40 s, …'
+
+    Only what changes with the table's statistics (it is part of the finding's message,
+    which stored plans are keyed by): the write rate, which moves every second, is not.
+    """
     verb = _VERB[e.kind]
     if e.new_table:
         return f"{verb} {e.table}, created in this plan (no rows yet)"
@@ -108,8 +112,6 @@ def describe(e: Estimate) -> str:
     text = f"{verb} {e.table} ({size}) under {e.lock.value}: about {human_seconds(e.seconds)}"
     if e.lock.blocks_writes:
         text += f", during which {_waits(e.lock)}"
-        if e.writes_per_s:
-            text += f" (~{e.writes_per_s:.0f} writes/s on it)"
     if e.rehearsed_s is not None:
         text += f" · rehearsed {human_seconds(e.rehearsed_s)} on staging"
         if e.rehearsed_rows is not None:
