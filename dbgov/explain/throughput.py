@@ -58,7 +58,7 @@ def annotate_and_record(
     for doc in statements:
         statement = Statement(sql=doc["sql"], facts=analyse_statement(doc["sql"]))
         estimate = estimate_statement(statement, statistics, DEFAULT_RATES)
-        if estimate is None or estimate.rows is None:
+        if estimate is None or estimate.rows is None or estimate.kind == "lock":
             continue
         table = statistics.table(estimate.table)
         work = work_of(estimate.kind, table) if table is not None else None

@@ -21,11 +21,13 @@ from django.test import override_settings
 
 import dbgov
 from dbgov.analysis.engine import build_plan
-from dbgov.analysis.model import LockLevel, Plan, Severity
+from dbgov.analysis.model import LockLevel, Plan, Severity, Statement
 from dbgov.analysis.report import render_text, to_json, to_sarif
-from dbgov.analysis.risk import Estimate, describe
+from dbgov.analysis.risk import DEFAULT_RATES, Estimate, describe, read_statistics
+from dbgov.analysis.risk.estimates import estimate_statement
 from dbgov.analysis.risk.regrade import graded
 from dbgov.analysis.rules import all_rules
+from dbgov.analysis.sql import analyse_statement
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,6 +115,17 @@ def test_same_type_change_info_on_an_empty_table_plan_on_ten_million_rows(ledger
     text = render_text(big_plan)
     assert "estimate: rewrites shop_ledger (10M rows" in text
     assert "estimate: indexes shop_ledger (10M rows" in text
+
+    # a statement that only locks the live table gets its rows and size, no duration
+    with _target(ledger_db) as conn:
+        statistics = read_statistics(conn)
+    sql = 'ALTER TABLE "shop_ledger" ADD COLUMN "note" text NULL'
+    only_locks = estimate_statement(
+        Statement(sql=sql, facts=analyse_statement(sql)), statistics, DEFAULT_RATES
+    )
+    assert only_locks is not None and only_locks.kind == "lock"
+    assert only_locks.seconds is None and only_locks.rows == big.estimate.rows
+    assert describe(only_locks).startswith("takes ACCESS EXCLUSIVE on shop_ledger (10M rows")
 
     # the admin's review page of the stored plan
     from django.contrib.auth.models import User

@@ -37,6 +37,7 @@ __all__ = [
     "work_of",
 ]
 
+# The kinds of work (Estimate.kind may also be "lock": a lock taken, no work done).
 KINDS = ("rewrite", "index", "validate", "foreign-key", "scan")
 UNITS = {
     "rewrite": "bytes",
@@ -113,7 +114,7 @@ class Estimate:
     """What one statement does to one live table, and for how long (None: unknown)."""
 
     table: str
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS, or "lock" (the statement only locks the table)
     lock: LockLevel
     rows: int | None
     bytes: int | None  # the table's total size (heap, TOAST, indexes)
@@ -167,7 +168,9 @@ def estimate_statement(
     statistics: TargetStatistics | None,
     rates: Mapping[str, Rate],
 ) -> Estimate | None:
-    """The longest estimate over the tables the statement rewrites, scans or indexes."""
+    """The longest estimate over the tables the statement rewrites, scans or indexes;
+    for a statement that only locks a live table (kind ``lock``: no work, so no
+    duration), that table's rows and size."""
     facts = statement.facts
     if facts is None or facts.parse_error or not facts.locks:
         return None
@@ -176,12 +179,25 @@ def estimate_statement(
         if lock.via not in (None, "index"):
             continue
         kind = kind_of(facts, lock.rewrites, lock.scans)
-        if kind is None:
-            continue
         if statement.new_table:
-            found.append(Estimate(lock.table, kind, lock.lock, 0, 0, 0.0, new_table=True))
+            if kind is not None:
+                found.append(Estimate(lock.table, kind, lock.lock, 0, 0, 0.0, new_table=True))
             continue
         stats = statistics.table(lock.table) if statistics is not None else None
+        if kind is None:
+            if stats is not None and facts.kind not in ("CREATE TABLE", "CREATE TABLE AS"):
+                found.append(
+                    Estimate(
+                        table=lock.table,
+                        kind="lock",
+                        lock=lock.lock,
+                        rows=stats.rows,
+                        bytes=stats.total_bytes if stats.rows is not None else None,
+                        seconds=None,
+                        writes_per_s=stats.writes_per_s,
+                    )
+                )
+            continue
         rate = rates.get(kind) or DEFAULT_RATES[kind]
         work = work_of(kind, stats) if stats is not None else None
         found.append(
@@ -198,4 +214,7 @@ def estimate_statement(
         )
     if not found:
         return None
-    return max(found, key=lambda e: (e.seconds is None, e.seconds or 0.0))
+    return max(
+        found,
+        key=lambda e: (e.kind != "lock", e.seconds is None, e.seconds or 0.0, e.lock.rank),
+    )

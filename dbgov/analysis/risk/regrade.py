@@ -103,6 +103,13 @@ def describe(e: Estimate) -> str:
     Only what changes with the table's statistics (it is part of the finding's message,
     which stored plans are keyed by): the write rate, which moves every second, is not.
     """
+    if e.kind == "lock":
+        size = (
+            f"{human_rows(e.rows)} rows, {human_bytes(e.bytes or 0)}"
+            if e.rows is not None
+            else "size unknown"
+        )
+        return f"takes {e.lock.value} on {e.table} ({size}); no rewrite or scan"
     verb = _VERB[e.kind]
     if e.new_table:
         return f"{verb} {e.table}, created in this plan (no rows yet)"
@@ -131,10 +138,15 @@ def graded(
     estimate: Estimate, rule_severity: Severity, thresholds: Mapping[str, Mapping[str, float]]
 ) -> Severity:
     """The severity the estimate gives a finding of ``rule_severity`` (see the docstring)."""
-    if estimate.seconds is None or rule_severity not in (
-        Severity.INFO,
-        Severity.CARE,
-        Severity.PLAN,
+    if (
+        estimate.kind == "lock"
+        or estimate.seconds is None
+        or rule_severity
+        not in (
+            Severity.INFO,
+            Severity.CARE,
+            Severity.PLAN,
+        )
     ):
         return rule_severity
     klass = lock_class(estimate.lock)
