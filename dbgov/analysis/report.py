@@ -76,6 +76,7 @@ def estimate_json(e: Estimate | None) -> dict[str, Any] | None:
         "rate_source": e.rate_source,
         "writes_per_s": e.writes_per_s,
         "new_table": e.new_table,
+        "absent": e.absent,
         "rehearsed_s": e.rehearsed_s,
         "rehearsed_rows": e.rehearsed_rows,
         "text": describe(e),

@@ -122,6 +122,8 @@ class Estimate:
     rate_source: str = "default"
     writes_per_s: float | None = None
     new_table: bool = False
+    # The table is not on the target (yet): an earlier migration of the plan creates it.
+    absent: bool = False
     # The same statement's duration on the staging copy in the last rehearsal.
     rehearsed_s: float | None = None
     rehearsed_rows: int | None = None
@@ -197,6 +199,9 @@ def estimate_statement(
                         writes_per_s=stats.writes_per_s,
                     )
                 )
+            continue
+        if stats is None and statistics is not None:
+            found.append(Estimate(lock.table, kind, lock.lock, None, None, None, absent=True))
             continue
         rate = rates.get(kind) or DEFAULT_RATES[kind]
         work = work_of(kind, stats) if stats is not None else None

@@ -113,6 +113,8 @@ def describe(e: Estimate) -> str:
     verb = _VERB[e.kind]
     if e.new_table:
         return f"{verb} {e.table}, created in this plan (no rows yet)"
+    if e.absent:
+        return f"{verb} {e.table} under {e.lock.value}: size unknown (not on the target yet)"
     if e.rows is None or e.seconds is None:
         return f"{verb} {e.table} under {e.lock.value}: size unknown (no statistics)"
     size = f"{human_rows(e.rows)} rows, {human_bytes(e.bytes or 0)}"
