@@ -170,3 +170,39 @@ def test_regrading_can_be_turned_off(ledger_db):
     finding = _finding(plan, "alter-column-type")
     assert finding.severity == Severity.CARE
     assert plan.migrations[-1].operations[0].statements[0].estimate is not None
+
+
+def test_a_medium_table_needs_care_and_the_review_page_shows_it_in_a_browser(
+    ledger_db, live_server, page, screenshot_dir
+):
+    """200K rows: the rewrite takes some hundred ms under ACCESS EXCLUSIVE (requires-care
+    between 100 ms and 1 s); a DBA sees rows, size and the estimate on the review page."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    from dbgov.governance import services
+
+    with _target(ledger_db) as conn:
+        conn.execute("INSERT INTO shop_ledger (amount) SELECT g FROM generate_series(1, 200000) g")
+        conn.execute("ANALYZE shop_ledger")
+    plan = build_plan(database=ledger_db)
+    medium = _finding(plan, "alter-column-type")
+    assert medium.estimate is not None and medium.estimate.seconds is not None
+    assert 0.1 <= medium.estimate.seconds < 1.0
+    assert medium.severity == Severity.CARE
+    assert "rewrites shop_ledger (200K rows" in medium.message
+
+    stored = services.save_plan(plan)
+    client = Client()
+    client.force_login(User.objects.create_superuser("risk-dba", "d@example.com", "x"))
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}{reverse('admin:dbgov_plan_review', args=[stored.pk])}")
+    estimates = page.locator(".dbgov-estimate")
+    texts = [estimates.nth(i).inner_text() for i in range(estimates.count())]
+    assert any(t.startswith("estimate: rewrites shop_ledger (200K rows") for t in texts), texts
+    assert any("indexes shop_ledger (200K rows" in t for t in texts), texts
+    assert estimates.first.is_visible()
+    page.screenshot(path=screenshot_dir / "risk_review.png", full_page=True)
