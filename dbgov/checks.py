@@ -245,3 +245,20 @@ def check_risk_and_migrate_settings(app_configs: Any = None, **kwargs: Any) -> l
             )
         )
     return messages
+
+
+# `dbgov fix` settings: dbgov.E090-E099 ------------------------------------------------
+
+
+@register(Tags.compatibility)
+def check_fix_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    size = dbgov_settings.BACKFILL_BATCH_SIZE
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        return [
+            Error(
+                f"DBGOV['BACKFILL_BATCH_SIZE'] is {size!r}.",
+                hint="A positive whole number of rows per backfill transaction, e.g. 1000.",
+                id="dbgov.E090",
+            )
+        ]
+    return []

@@ -83,6 +83,8 @@ DEFAULTS: dict[str, Any] = {
     "MIGRATE_JITTER": 0.25,
     # Session advisory lock key: two deploys never migrate the same database at once.
     "MIGRATE_ADVISORY_LOCK": 7_460_201,
+    # `dbgov fix`: rows per transaction of the backfills it writes (docs/fix.md).
+    "BACKFILL_BATCH_SIZE": 1000,
     # Governance -----------------------------------------------------------
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},

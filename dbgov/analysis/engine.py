@@ -225,6 +225,7 @@ def build_plan(
     elif chosen.to_render:
         progress(f"{len(reports)} migration(s) from the render cache")
     plan.migrations = reports
+    _attach_phases(loader, chosen.to_render, reports)
     plan.cache_hits = sum(1 for doc in cached if doc is not None)
     if target.snapshot is not None and chosen.start == "schema":
         plan.findings.extend(_drift_against_history(executor, chosen, target, cache, env))
@@ -257,6 +258,18 @@ def build_plan(
     attach_risk(plan, target.statistics)
     plan.duration_s = time.perf_counter() - started
     return plan
+
+
+def _attach_phases(
+    loader: Any, migrations: Sequence[DjangoMigration], reports: Sequence[Migration]
+) -> None:
+    from .phases import phases_of
+
+    decisions = phases_of(loader, [(m.app_label, m.name) for m in migrations])
+    for report in reports:
+        decision = decisions[report.key]
+        report.phase = decision.phase
+        report.phase_reasons = list(decision.reasons)
 
 
 def _start_key(env: str, chosen: Selection, target: TargetFacts) -> str:

@@ -184,6 +184,10 @@ class Migration:
     ignores: dict[int, dict[str, str]] = field(default_factory=dict)
     # Query patterns the migration's indexes serve: {index name: pattern name}
     index_purpose: dict[str, str] = field(default_factory=dict)
+    # "pre" (the running release survives it) or "post" (needs the new release first),
+    # and why (analysis/phases.py)
+    phase: str = "pre"
+    phase_reasons: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from ..analysis.engine import build_plan
 from ..analysis.errors import AnalysisError
 from ..analysis.model import Plan
+from ..analysis.phases import keep_phase
 from ..analysis.report import render_text, to_json, to_sarif
 from ..analysis.rules import all_rules
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
@@ -81,6 +82,12 @@ class Subcommand(BaseSubcommand):
             action="store_true",
             help="render every migration again instead of reusing the render cache",
         )
+        parser.add_argument(
+            "--phase",
+            choices=["pre", "post"],
+            help="only what `migrate --phase pre` applies before the deploy (up to the first "
+            "post-deploy migration), or what `--phase post` applies after it",
+        )
         parser.add_argument("--no-sql", action="store_true", help="text format: hide the SQL")
         parser.add_argument(
             "--no-save", action="store_true", help="do not store the plan for review"
@@ -117,6 +124,8 @@ class Subcommand(BaseSubcommand):
             if options.get("traceback"):
                 raise
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+        if options.get("phase"):
+            plan = keep_phase(plan, options["phase"])
         governance = _governance()
         if governance is None and not options["no_save"]:
             progress("dbgov's tables are not migrated: the plan is not stored for review")

@@ -504,6 +504,7 @@ def _create_plan(
             selected=m.selected,
             applied=m.applied,
             error=m.error or "",
+            phase=m.phase,
         )
         for i, m in enumerate(plan.migrations)
     )

@@ -31,10 +31,22 @@ class Command(migrate.Command):
             metavar="REASON",
             help="break glass: apply migrations that lack approvals; the reason is audited",
         )
+        parser.add_argument(
+            "--phase",
+            dest="dbgov_phase",
+            choices=["pre", "post"],
+            help="pre: apply the pre-deploy migrations, stopping before the first post-deploy "
+            "one; post: apply the rest (after the new release is deployed). See docs/fix.md",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         override = options.pop("dbgov_override", None)
+        phase = options.pop("dbgov_phase", None)
         read_only = options.get("plan") or options.get("check_unapplied")
+        if phase:
+            for app_label, name in self.phase_targets(options, phase):
+                self.handle(*args, **{**options, "app_label": app_label, "migration_name": name})
+            return
         if dbgov_settings.ENFORCE_ON_MIGRATE and not read_only:
             self.dbgov_gate(options, override)
         if not dbgov_settings.MIGRATE_GUARD or read_only:
@@ -44,6 +56,20 @@ class Command(migrate.Command):
 
         with guarded_migrate(options.get("database") or DEFAULT_DB_ALIAS, self.stderr, self.style):
             super().handle(*args, **options)
+
+    def phase_targets(self, options: dict[str, Any], phase: str) -> list[tuple[str, str]]:
+        """(app, last migration) runs that apply exactly this phase's part (docs/fix.md)."""
+        from dbgov.analysis.errors import AnalysisError
+        from dbgov.analysis.phases import phase_run
+
+        database = options.get("database") or DEFAULT_DB_ALIAS
+        forward = [tuple(label.split(".", 1)) for label in self.forward_labels(options)]
+        try:
+            run = phase_run(MigrationExecutor(connections[database]).loader, forward, phase)  # type: ignore[arg-type]
+        except AnalysisError as exc:
+            raise CommandError(f"dbgov: {exc}") from exc
+        self.stdout.write(run.message)
+        return run.targets
 
     def forward_labels(self, options: dict[str, Any]) -> list[str]:
         """The migrations this run would apply forwards (as Django's migrate decides)."""
