@@ -30,12 +30,15 @@ from dbgov.models import (
     AuditEvent,
     Finding,
     Ledger,
+    MigrationAuthor,
     Plan,
     PlanMigration,
     PlanOperation,
     Task,
 )
 from dbgov.models.tasks import TASK_KEY_PATTERN
+
+from .recheck import APPROVE_PERMISSION, DecisionRecheck
 
 # A user model instance or AnonymousUser (the user model is swappable).
 AnyUser = Any
@@ -62,7 +65,6 @@ __all__ = [
     "save_plan",
 ]
 
-APPROVE_PERMISSION = "dbgov.approve_finding"
 RULE_APPLIED_CHANGED = "applied-migration-changed"
 RULE_APPLIED_MISSING = "applied-migration-missing"
 INTEGRITY_RULES = frozenset({RULE_APPLIED_CHANGED, RULE_APPLIED_MISSING})
@@ -189,9 +191,11 @@ class DecisionInfo:
     reason: str
     at: str
     fingerprint: str
+    # Why the gate does not count this approval ("" when it counts).
+    discounted: str = ""
 
     @classmethod
-    def of(cls, a: Approval) -> DecisionInfo:
+    def of(cls, a: Approval, discounted: str = "") -> DecisionInfo:
         return cls(
             id=a.pk,
             decision=a.decision,
@@ -199,6 +203,7 @@ class DecisionInfo:
             reason=a.reason,
             at=a.created_at.isoformat(),
             fingerprint=a.fingerprint,
+            discounted=discounted,
         )
 
 
@@ -213,6 +218,10 @@ class ReviewState:
     rejections: list[DecisionInfo] = field(default_factory=list)
     # approvals given to earlier contents of the same finding (the file changed since)
     stale: list[DecisionInfo] = field(default_factory=list)
+    # approvals the gate re-checked and does not count (forged, no permission, ...)
+    discounted: list[DecisionInfo] = field(default_factory=list)
+    # the migration names this task, which is unknown or has no owner: nothing counts
+    task_without_owner: str = ""
 
     @property
     def decided(self) -> str | None:
@@ -240,6 +249,8 @@ class ReviewState:
             "approved_by": [a.reviewer for a in self.approvals],
             "rejected_by": [a.reviewer for a in self.rejections],
             "stale_approved_by": [a.reviewer for a in self.stale],
+            "discounted": [{"reviewer": a.reviewer, "why": a.discounted} for a in self.discounted],
+            "task_without_owner": self.task_without_owner,
         }
 
 
@@ -272,9 +283,20 @@ def _review_states(
         slots[slot].add(fp)
     if not states:
         return states
-    requests = ApprovalRequest.objects.filter(
-        Q(fingerprint__in=list(states)) | Q(slot__in=list(slots))
-    ).only("id", "fingerprint", "slot")
+    requests = (
+        ApprovalRequest.objects.filter(Q(fingerprint__in=list(states)) | Q(slot__in=list(slots)))
+        .select_related("task")
+        .only(
+            "id",
+            "fingerprint",
+            "slot",
+            "app_label",
+            "migration_name",
+            "requested_by_id",
+            "task__id",
+            "task__owner_id",
+        )
+    )
     by_request: dict[int, ApprovalRequest] = {r.pk: r for r in requests}
     for r in by_request.values():
         if r.fingerprint in states:
@@ -287,16 +309,28 @@ def _review_states(
     per_request: dict[int, list[Approval]] = defaultdict(list)
     for a in decisions:
         per_request[a.request_id].append(a)
+    recheck = DecisionRecheck(by_request.values()) if per_request else None
     for request_id, rows in per_request.items():
         r = by_request[request_id]
         valid = _valid_decisions(rows)
+        approved = []
         if r.fingerprint in states:
             st = states[r.fingerprint]
-            st.approvals = [DecisionInfo.of(a) for a in valid if a.decision == "approved"]
-            st.rejections = [DecisionInfo.of(a) for a in valid if a.decision == "rejected"]
+            for a in valid:
+                if a.decision == "rejected":
+                    st.rejections.append(DecisionInfo.of(a))
+                    continue
+                why = recheck.why_not(a, r) if recheck else ""
+                if why:
+                    st.discounted.append(DecisionInfo.of(a, why))
+                else:
+                    approved.append(a)
+                    st.approvals.append(DecisionInfo.of(a))
+        else:
+            approved = [a for a in valid if a.decision == "approved"]
         for fp in slots.get(r.slot, ()):  # an earlier content of the same finding
             if fp != r.fingerprint:
-                states[fp].stale += [DecisionInfo.of(a) for a in valid if a.decision == "approved"]
+                states[fp].stale += [DecisionInfo.of(a) for a in approved]
     return states
 
 
@@ -660,12 +694,26 @@ def _set_status(r: ApprovalRequest, status: str) -> None:
 # --------------------------------------------------------------------------- decisions
 
 
-def is_owner(user: AnyUser, request: ApprovalRequest) -> bool:
-    """Four eyes: the task's owner and the author of the plan that opened the request."""
+def authored_by(user: AnyUser) -> set[tuple[str, str]]:
+    """The migrations ``user`` is a recorded author of (one query; pages pass it on)."""
+    uid = getattr(user, "pk", None)
+    if uid is None:
+        return set()
+    return set(MigrationAuthor.objects.filter(user_id=uid).values_list("app_label", "name"))
+
+
+def is_owner(
+    user: AnyUser, request: ApprovalRequest, *, authored: set[tuple[str, str]] | None = None
+) -> bool:
+    """Four eyes: the task's owner, the author of the plan that opened the request and
+    the migration's authors (``authored``: see authored_by)."""
     uid = getattr(user, "pk", None)
     if uid is None:
         return False
     if request.requested_by_id == uid:
+        return True
+    authored = authored_by(user) if authored is None else authored
+    if (request.app_label, request.migration_name) in authored:
         return True
     if request.task_id and ApprovalRequest.task.is_cached(request):  # type: ignore[attr-defined]
         # Pages that list many requests load their tasks once (select_related).
@@ -673,14 +721,21 @@ def is_owner(user: AnyUser, request: ApprovalRequest) -> bool:
     return bool(request.task_id and Task.objects.filter(pk=request.task_id, owner_id=uid).exists())
 
 
-def can_decide(user: AnyUser, request: ApprovalRequest) -> tuple[bool, str]:
+def can_decide(
+    user: AnyUser, request: ApprovalRequest, *, authored: set[tuple[str, str]] | None = None
+) -> tuple[bool, str]:
     """Whether ``user`` may decide on ``request``, and if not, why (for the UI)."""
     if not getattr(user, "is_authenticated", False) or not user.has_perm(APPROVE_PERMISSION):
         return False, "You do not hold the dbgov.approve_finding permission."
     if request.status == ApprovalRequest.Status.STALE:
         return False, "The migration changed since; review its current content."
-    if is_owner(user, request):
-        return False, "Four eyes: nobody decides on a finding of their own task or plan."
+    if request.task_id and request.task and request.task.owner_id is None:
+        return False, (
+            f"Task {request.task.key} has no owner: assign one before anyone decides "
+            "(four eyes needs to know whose work it is)."
+        )
+    if is_owner(user, request, authored=authored):
+        return False, "Four eyes: nobody decides on a finding of their own task, plan or migration."
     return True, ""
 
 
@@ -710,7 +765,12 @@ def decide(
         if any(a.reviewer_id == user.pk and a.decision == decision for a in current):
             raise GovernanceError(f"{r}: you already {decision} this finding.")
         approval = Approval.objects.create(
-            request=r, fingerprint=r.fingerprint, decision=decision, reviewer=user, reason=reason
+            request=r,
+            fingerprint=r.fingerprint,
+            decision=decision,
+            reviewer=user,
+            reason=reason,
+            reviewer_permitted=True,  # checked above; signed with the row
         )
         _set_status(r, _computed_status(r))
         audit(
@@ -754,6 +814,7 @@ def revoke(approval: Approval | int, *, user: AnyUser, reason: str) -> Approval:
             reviewer=user,
             reason=reason,
             revokes=target,
+            reviewer_permitted=True,
         )
         if r.status != ApprovalRequest.Status.STALE:
             _set_status(r, _computed_status(r))
@@ -919,10 +980,30 @@ def gate(
     fingerprinter = _Fingerprinter(plan)
     items = [(fingerprinter(f), _slot(f), str(f.severity)) for f in considered]
     states = _review_states(items)
+    ownerless = _ownerless_tasks(plan)
     for f, (fp, _, _) in zip(considered, items, strict=True):
         entry = Blocked(f, states[fp])
+        key = ownerless.get(f.migration_label or "")
+        if key and entry.state.needed:
+            # Nobody is excluded by four eyes on a task without owner: no approval counts.
+            entry.state.discounted += entry.state.approvals
+            entry.state.approvals = []
+            entry.state.task_without_owner = key
         (result.passed if entry.state.passes else result.blocked).append(entry)
     return result
+
+
+def _ownerless_tasks(plan: am.Plan) -> dict[str, str]:
+    """Migration label -> task key, for migrations naming an unknown or owner-less task."""
+    named = {m.label: m.task for m in plan.migrations if m.task}
+    if not named:
+        return {}
+    owned = set(
+        Task.objects.filter(key__in=set(named.values()), owner__isnull=False).values_list(
+            "key", flat=True
+        )
+    )
+    return {label: key for label, key in named.items() if key not in owned}
 
 
 # --------------------------------------------------------------------------- ledger
@@ -973,13 +1054,17 @@ def integrity_findings(database: str = "default") -> list[am.Finding]:
     replaced = {key for m in disk.values() for key in (m.replaces or [])}
     latest: dict[tuple[str, str], Ledger] = {}
     if Ledger._meta.db_table in connection.introspection.table_names():
+        from .integrity import signature_ok, signing_keys
+
+        keys = dict(signing_keys())
+        # Only signed rows speak for what was applied: a row INSERTed around dbgov
+        # (dbgov verify names it) cannot hide an edited migration.
         for entry in (
-            Ledger.objects.using(database)
-            .filter(database=database)
-            .order_by("app_label", "name", "-id")
-            .distinct("app_label", "name")
+            Ledger.objects.using(database).filter(database=database).order_by("-seq", "-id")
         ):
-            latest[(entry.app_label, entry.name)] = entry
+            key = (entry.app_label, entry.name)
+            if key not in latest and signature_ok(entry, keys):
+                latest[key] = entry
     findings: list[am.Finding] = []
     for key in sorted(applied):
         app, name = key

@@ -8,6 +8,8 @@ applies anyway and records the override (who, why, what) in the audit log.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -57,22 +59,33 @@ class Command(migrate.Command):
         return [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards]
 
     def dbgov_gate(self, options: dict[str, Any], override: str | None) -> None:
-        from dbgov.analysis.engine import build_plan
         from dbgov.analysis.errors import AnalysisError
-        from dbgov.governance.services import audit, gate, integrity_findings
+        from dbgov.governance.gate import run_gate
+        from dbgov.governance.services import audit, installed
 
         database = options.get("database") or DEFAULT_DB_ALIAS
+        if creating_test_database() or not installed(DEFAULT_DB_ALIAS):
+            # The test runner's own database, or a fresh install: no approvals can
+            # exist yet, and blocking would only stop teams from turning the gate on.
+            return
         labels = self.forward_labels(options)
         if not labels:
             return
         try:
-            plan = build_plan(database=database, selection="pending")
+            run = run_gate(database, only=labels)
         except AnalysisError as exc:
             raise CommandError(f"dbgov: cannot plan the migrations to apply: {exc}") from exc
-        result = gate(plan, only=labels, extra_findings=integrity_findings(database))
-        if result.ok:
+        passing = sorted(set(run.ungoverned) & set(labels))
+        if passing:
+            audit(
+                "migrate.ungoverned",
+                subject=f"migrate on {database}",
+                data={"database": database, "migrations": passing},
+            )
+        if run.ok:
             return
-        lines = [
+        result = run.result
+        lines = [f"  integrity-violation: {v.message}" for v in run.violations] + [
             f"  {b.finding.migration_label or '-'}"
             + ("" if b.finding.operation_index is None else f" #{b.finding.operation_index}")
             + f" {b.finding.rule_id} ({b.finding.severity}): "
@@ -85,7 +98,7 @@ class Command(migrate.Command):
                 "migrate.override",
                 subject=f"migrate on {database}",
                 reason=override.strip(),
-                data={"database": database, "migrations": labels, **result.as_dict()},
+                data={"database": database, "migrations": labels, **run.as_dict()},
             )
             self.stderr.write(
                 self.style.WARNING(
@@ -96,9 +109,24 @@ class Command(migrate.Command):
             return
         if override is not None:
             raise CommandError("dbgov: --dbgov-override needs a reason")
+        what = ", ".join(result.migrations) if result.blocked else "integrity violations"
         raise CommandError(
             "dbgov: refusing to migrate: these migrations have findings that lack approvals "
-            f"({', '.join(result.migrations)}):\n"
+            f"({what}):\n"
             + "\n".join(lines)
             + "\nApprove them in the admin's approval queue (or pass --dbgov-override REASON)."
         )
+
+
+def creating_test_database() -> bool:
+    """Whether this migrate runs inside Django's test-database creation
+    (``BaseDatabaseCreation.create_test_db``): that one is never gated."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "create_test_db" and code.co_filename.endswith(
+            os.path.join("db", "backends", "base", "creation.py")
+        ):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
