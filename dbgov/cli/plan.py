@@ -122,7 +122,7 @@ class Subcommand(BaseSubcommand):
             progress("dbgov's tables are not migrated: the plan is not stored for review")
         if governance is not None:
             # "never modify applied migrations": changed or missing applied files
-            plan.findings.extend(governance.integrity_findings(options["database"]))
+            plan.findings.extend(governance.integrity_findings(options["database"], plan))
         stored = None
         if governance is not None and not options["no_save"]:
             stored = governance.save_plan(plan)

@@ -140,7 +140,7 @@ class _Fingerprinter:
     def __init__(self, plan: am.Plan | None = None) -> None:
         self.shas: dict[tuple[str, str], str | None] = {}
         if plan is not None:
-            self.shas = {m.key: m.sha256 for m in plan.migrations}
+            self.shas = {m.key: m.content_sha256 for m in plan.migrations}
         self._disk: dict[tuple[str, str], str] | None = None
 
     def _disk_sha(self, key: tuple[str, str]) -> str | None:
@@ -1017,11 +1017,19 @@ def installed(database: str = "default") -> bool:
         return False
 
 
-def record_ledger(migration_plan: Iterable[tuple[Any, bool]], *, using: str, app_label: str) -> int:
-    """Append the sha256 of each migration file of ``app_label`` just (un)applied."""
+def record_ledger(
+    migration_plan: Iterable[tuple[Any, bool]],
+    *,
+    using: str,
+    app_label: str | None = None,
+    sql: dict[tuple[str, str], str] | None = None,
+) -> int:
+    """Append the sha256 of each migration file just (un)applied (of ``app_label``
+    only, when given), with the sha256 of its rendered SQL when ``sql`` knows it."""
     rows = []
+    sql = sql or {}
     for migration, backwards in migration_plan:
-        if migration.app_label != app_label:
+        if app_label is not None and migration.app_label != app_label:
             continue
         path = migration_file(migration)
         sha = _file_sha256(path) if path is not None and path.exists() else ""
@@ -1032,6 +1040,7 @@ def record_ledger(migration_plan: Iterable[tuple[Any, bool]], *, using: str, app
                 name=migration.name,
                 action=Ledger.Action.UNAPPLIED if backwards else Ledger.Action.APPLIED,
                 sha256=sha,
+                sql_sha256=sql.get((migration.app_label, migration.name), ""),
                 path=display_path(path),
             )
         )
@@ -1039,8 +1048,10 @@ def record_ledger(migration_plan: Iterable[tuple[Any, bool]], *, using: str, app
     return len(rows)
 
 
-def integrity_findings(database: str = "default") -> list[am.Finding]:
-    """Applied migrations whose file changed since, or that are missing on disk."""
+def integrity_findings(database: str = "default", plan: am.Plan | None = None) -> list[am.Finding]:
+    """Applied migrations whose file changed since, or that are missing on disk; with
+    a ``plan`` that rendered applied migrations (``plan --all``), also those whose SQL
+    differs from the SQL recorded when they were applied."""
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.recorder import MigrationRecorder
 
@@ -1065,6 +1076,11 @@ def integrity_findings(database: str = "default") -> list[am.Finding]:
             key = (entry.app_label, entry.name)
             if key not in latest and signature_ok(entry, keys):
                 latest[key] = entry
+    rendered_sql = {
+        m.key: sha
+        for m in (plan.migrations if plan is not None else [])
+        if (sha := m.sql_sha256) is not None  # compared for applied migrations below
+    }
     findings: list[am.Finding] = []
     for key in sorted(applied):
         app, name = key
@@ -1099,6 +1115,27 @@ def integrity_findings(database: str = "default") -> list[am.Finding]:
         if path is None or not path.exists():
             continue
         sha = _file_sha256(path)
+        rendered = rendered_sql.get(key)
+        if sha == recorded.sha256 and rendered and recorded.sql_sha256 not in ("", rendered):
+            findings.append(
+                am.Finding(
+                    rule_id=RULE_APPLIED_CHANGED,
+                    severity=am.Severity.ERROR,
+                    message=(
+                        f"{app}.{name} was applied on {database!r} with SQL sha256 "
+                        f"{recorded.sql_sha256[:12]}… but now renders {rendered[:12]}…: its "
+                        "file is unchanged, something it reads (a .sql file?) changed."
+                    ),
+                    safe_alternative=(
+                        "Restore what the migration reads to the applied content and write "
+                        "the change as a new migration."
+                    ),
+                    app_label=app,
+                    migration=name,
+                    path=display_path(path),
+                )
+            )
+            continue
         if sha != recorded.sha256:
             findings.append(
                 am.Finding(

@@ -4,6 +4,10 @@ Django's own migrate, unchanged, when enforcement is off. When it is on, the
 migrations this run would apply are planned first; if any has a finding that lacks
 the approvals it needs, migrate refuses and names them. ``--dbgov-override REASON``
 applies anyway and records the override (who, why, what) in the audit log.
+
+Either way, every migration the executor applies or unapplies — of every app, with
+models or without — is appended to the signed ledger with its file's sha256 (and,
+when the gate planned it, the sha256 of the SQL it renders).
 """
 
 from __future__ import annotations
@@ -32,11 +36,35 @@ class Command(migrate.Command):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from dbgov.governance.signals import ledger_by_executor
+
         override = options.pop("dbgov_override", None)
         read_only = options.get("plan") or options.get("check_unapplied")
+        self.dbgov_done: list[tuple[Any, bool]] = []
+        self.dbgov_sql: dict[tuple[str, str], str] = {}
         if dbgov_settings.ENFORCE_ON_MIGRATE and not read_only:
             self.dbgov_gate(options, override)
-        super().handle(*args, **options)
+        token = ledger_by_executor.set(True)
+        try:
+            super().handle(*args, **options)
+        finally:
+            ledger_by_executor.reset(token)
+            self.dbgov_record_ledger(options.get("database") or DEFAULT_DB_ALIAS)
+
+    def migration_progress_callback(
+        self, action: str, migration: Any = None, fake: bool = False
+    ) -> None:
+        super().migration_progress_callback(action, migration, fake)
+        if action in ("apply_success", "unapply_success"):
+            self.dbgov_done.append((migration, action == "unapply_success"))
+
+    def dbgov_record_ledger(self, database: str) -> None:
+        """Append what the executor did, once dbgov's tables exist on ``database`` (a
+        fresh install records the migrations applied before dbgov's own)."""
+        from dbgov.governance.services import installed, record_ledger
+
+        if self.dbgov_done and installed(database):
+            record_ledger(self.dbgov_done, using=database, sql=self.dbgov_sql)
 
     def forward_labels(self, options: dict[str, Any]) -> list[str]:
         """The migrations this run would apply forwards (as Django's migrate decides)."""
@@ -75,6 +103,10 @@ class Command(migrate.Command):
             run = run_gate(database, only=labels)
         except AnalysisError as exc:
             raise CommandError(f"dbgov: cannot plan the migrations to apply: {exc}") from exc
+        if run.plan is not None:
+            self.dbgov_sql = {
+                m.key: sha for m in run.plan.migrations if (sha := m.sql_sha256) is not None
+            }
         passing = sorted(set(run.ungoverned) & set(labels))
         if passing:
             audit(
