@@ -807,6 +807,11 @@ def revoke(approval: Approval | int, *, user: AnyUser, reason: str) -> Approval:
         if Approval.objects.filter(revokes=target).exists():
             raise GovernanceError("This approval is already revoked.")
         r = _lock_request(target.request_id)
+        if is_owner(user, r):  # PostgreSQL refuses it too (four_eyes); say why instead
+            raise GovernanceError(
+                f"{r}: Four eyes: nobody decides on a finding of their own task, plan or "
+                "migration, revocations included; ask another reviewer."
+            )
         row = Approval.objects.create(
             request=r,
             fingerprint=r.fingerprint,
