@@ -56,7 +56,8 @@ def _q(name: str) -> str:
 
 def _tables() -> tuple[list[str], list[str]]:
     """(dbgov's tables, every other table of the installed apps)."""
-    ours, others = [], []
+    ours: list[str] = []
+    others: list[str] = []
     for model in apps.get_models(include_auto_created=True):
         meta = model._meta
         if not meta.managed or meta.proxy:
