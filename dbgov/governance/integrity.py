@@ -95,7 +95,10 @@ def _head_doc(table: str, seq: int, digest: str) -> dict[str, Any]:
 
 def _lock_head(table: str, using: str) -> ChainHead:
     """The table's chain head, locked until the transaction ends (appends serialise)."""
-    with connections[using].cursor() as cursor:
+    head = ChainHead.objects.using(using).select_for_update().filter(table=table).first()
+    if head is not None:
+        return head
+    with connections[using].cursor() as cursor:  # first append (or after a flush)
         cursor.execute(
             'INSERT INTO dbgov_chainhead ("table", seq, digest, key_id, signature, updated_at)'
             " VALUES (%s, 0, %s, '', '', now()) ON CONFLICT (\"table\") DO NOTHING",
