@@ -54,7 +54,7 @@ def _users_by(email: str = "", login: str = "") -> list[Any]:
 
 
 def _record(app: str, name: str, source: str, email: str = "", login: str = "") -> None:
-    from .services import audit
+    from .audit import audit
 
     users = _users_by(email, login) or [None]
     MigrationAuthor.objects.bulk_create(

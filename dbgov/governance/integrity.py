@@ -412,7 +412,7 @@ def acknowledge(
     violations: Sequence[Violation], *, reason: str, actor: Any = None, using: str = "default"
 ) -> AuditEvent:
     """Record that these violations are a known incident: audited, signed, chained."""
-    from .services import audit
+    from .audit import audit
 
     return audit(
         ACKNOWLEDGE_ACTION,

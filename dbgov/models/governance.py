@@ -31,6 +31,8 @@ __all__ = [
     "PlanMigration",
     "PlanOperation",
     "SEVERITY_CHOICES",
+    "StoredFinding",
+    "StoredPlan",
 ]
 
 SEVERITY_CHOICES = [
@@ -432,3 +434,11 @@ class Ledger(ChainedModel):
 
     def __str__(self) -> str:
         return f"{self.database}: {self.app_label}.{self.name} {self.action} {self.sha256[:12]}"
+
+
+# The governance code's names for the stored plan and finding: ``dbgov.analysis.model``
+# has its own ``Plan`` and ``Finding`` (what the analysis returns). The classes keep their
+# names because content types, permission codenames (``dbgov.view_plan``) and admin
+# URLs derive from them.
+StoredPlan = Plan
+StoredFinding = Finding
