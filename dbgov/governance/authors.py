@@ -18,7 +18,12 @@ from django.contrib.auth import get_user_model
 
 from dbgov.models import MigrationAuthor
 
-__all__ = ["git_author_email", "record_authors", "record_makemigrations_author"]
+__all__ = [
+    "current_user",
+    "git_author_email",
+    "record_authors",
+    "record_makemigrations_author",
+]
 
 
 def git_author_email(path: str | Path) -> str | None:
@@ -94,18 +99,30 @@ def record_authors(migrations: Iterable[tuple[str, str, str | None]]) -> None:
 def record_makemigrations_author(app: str, name: str, *, user: Any = None) -> None:
     """The user who ran ``dbgov makemigrations --task`` (``--as``, else the login name
     matched to a user, plus git's configured email)."""
+    if user is not None:
+        email, login = getattr(user, "email", "") or "", user.get_username()
+    else:
+        login, email = _login_and_email()
+    _record(app, name, MigrationAuthor.Source.MAKEMIGRATIONS, email=email, login=login)
+
+
+def _login_and_email() -> tuple[str, str]:
     try:
         login = getpass.getuser()
     except Exception:  # pragma: no cover - containers without a login name
         login = ""
-    email = ""
-    if user is not None:
-        email, login = getattr(user, "email", "") or "", user.get_username()
-    else:
-        try:
-            email = subprocess.run(
-                ["git", "config", "user.email"], capture_output=True, text=True, timeout=5
-            ).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            email = ""
-    _record(app, name, MigrationAuthor.Source.MAKEMIGRATIONS, email=email, login=login)
+    try:
+        email = subprocess.run(
+            ["git", "config", "user.email"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        email = ""
+    return login, email
+
+
+def current_user() -> Any:
+    """The user running this command: git's ``user.email``, else the login name, matched
+    to a user (None when neither matches). ``dbgov plan`` stores it as the requester."""
+    login, email = _login_and_email()
+    users = _users_by(email, login)
+    return users[0] if len(users) == 1 else None
