@@ -135,7 +135,22 @@ class Subcommand(BaseSubcommand):
         write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
         if governance is not None and options["format"] == "text":
             write_review(self, plan, governance, stored)
-        return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+        broken = _integrity_violations(self, options["format"]) if governance else False
+        return EXIT_NEEDS_REVIEW if plan.needs_review or broken else EXIT_OK
+
+
+def _integrity_violations(cmd: BaseSubcommand, fmt: str) -> bool:
+    """The signed chains, verified as ``check`` does (on stderr for machine formats)."""
+    from ..governance.integrity import check
+
+    violations, _ = check()
+    for v in violations:
+        line = f"integrity-violation: {v.message}"
+        if fmt == "text":
+            cmd.stdout.write(cmd.style.ERROR(line))
+        else:
+            cmd.stderr.write(line)
+    return bool(violations)
 
 
 def _requester(username: str | None) -> Any:

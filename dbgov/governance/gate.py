@@ -19,7 +19,7 @@ from django.conf import settings
 
 from dbgov.analysis import model as am
 from dbgov.conf import dbgov_settings
-from dbgov.models import Task
+from dbgov.models import Ledger, Task
 
 from . import integrity
 from .common import INTEGRITY_RULES
@@ -260,4 +260,6 @@ def run_gate(
     gated_plan = dataclasses.replace(plan, findings=kept)
     result = gate(gated_plan, only=only, extra_findings=ledger)
     violations, acknowledged = integrity.check(using="default", witness=witness)
+    if database != "default" and installed(database):  # that database's own ledger
+        violations += integrity.verify(using=database, models=[Ledger])
     return GateRun(database, plan, result, violations, acknowledged, ungoverned)

@@ -338,3 +338,16 @@ def test_concurrent_appends_serialise_on_the_head(transactional_db: Any) -> None
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 41))
     assert integrity.verify() == []
+
+
+def test_plan_reports_integrity_violations_too(decided: Approval) -> None:
+    raw(
+        "ALTER TABLE dbgov_approval DISABLE TRIGGER USER;"
+        f" DELETE FROM dbgov_approval WHERE id = {decided.pk};"
+        " ALTER TABLE dbgov_approval ENABLE TRIGGER USER;"
+    )
+    out = StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command("dbgov", "plan", "--no-save", "--no-sql", stdout=out, stderr=StringIO())
+    assert exc.value.code == 1
+    assert "integrity-violation: dbgov_approval" in out.getvalue()
