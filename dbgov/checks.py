@@ -81,6 +81,81 @@ def check_governance_settings(app_configs: Any = None, **kwargs: Any) -> list[Ch
     return messages
 
 
+def _secret_key() -> str:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        return str(settings.SECRET_KEY)
+    except ImproperlyConfigured:  # Django refuses an empty SECRET_KEY on access
+        return ""
+
+
+@register(Tags.compatibility)
+def check_integrity_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Tamper evidence and gate scope (ids dbgov.E023 … E026, docs/security.md)."""
+    from django.apps import apps
+
+    from .analysis.model import Severity
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    messages: list[CheckMessage] = []
+    keys = dbgov_settings.SIGNING_KEYS
+    if keys is not None and (
+        not isinstance(keys, list | tuple)
+        or not keys
+        or not all(isinstance(k, str | bytes) and k for k in keys)
+    ):
+        messages.append(
+            Error(
+                "DBGOV['SIGNING_KEYS'] must be None or a non-empty list of non-empty keys.",
+                hint="The first key signs, every key verifies; keep them outside the database.",
+                id="dbgov.E023",
+            )
+        )
+    elif keys is not None and len(set(keys)) != len(keys):
+        messages.append(Error("DBGOV['SIGNING_KEYS'] lists a key twice.", id="dbgov.E026"))
+    elif keys is None and not _secret_key():
+        messages.append(
+            Error(
+                "dbgov signs governance rows with a key derived from SECRET_KEY, which is empty.",
+                hint="Set SECRET_KEY, or DBGOV['SIGNING_KEYS'].",
+                id="dbgov.E023",
+            )
+        )
+    severity = dbgov_settings.UNWAIVABLE_SEVERITY
+    if severity is not None and severity not in {str(s) for s in Severity}:
+        messages.append(
+            Error(
+                f"DBGOV['UNWAIVABLE_SEVERITY'] is {severity!r}, not a severity.",
+                hint=f"One of {', '.join(str(s) for s in Severity)}, or None.",
+                id="dbgov.E024",
+            )
+        )
+    governed = dbgov_settings.GOVERNED_APPS
+    if governed is not None:
+        labels = {c.label for c in apps.get_app_configs()}
+        if not isinstance(governed, list | tuple | set) or not all(
+            isinstance(a, str) for a in governed
+        ):
+            messages.append(
+                Error(
+                    "DBGOV['GOVERNED_APPS'] must be None or a list of app labels.",
+                    id="dbgov.E025",
+                )
+            )
+        else:
+            for label in sorted(set(governed) - labels):
+                messages.append(
+                    Error(
+                        f"DBGOV['GOVERNED_APPS'] names {label!r}, which is not an installed app.",
+                        hint="Use app labels (e.g. 'shop'), not dotted paths.",
+                        id="dbgov.E025",
+                    )
+                )
+    return messages
+
+
 @register(Tags.compatibility)
 def check_seed_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Seeds (ids dbgov.E060 …): the seed folders and the PII field list."""

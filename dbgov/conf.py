@@ -91,6 +91,17 @@ DEFAULTS: dict[str, Any] = {
     "DBA_GROUP": "DBA",
     # Developers see their own tasks, plans, findings and runs (dbgov roles).
     "DEVELOPER_GROUP": "Developers",
+    # Keys that sign approvals, audit events and ledger rows (HMAC-SHA256; keep them
+    # outside the database). The first signs, all verify (rotation: prepend the new
+    # key, drop the old one once no row it signed must verify). None: one key derived
+    # from SECRET_KEY.
+    "SIGNING_KEYS": None,
+    # Findings at or above this severity cannot be waived by dbgov_ignore or a SQL
+    # ignore comment: they need approvals, which show the waiver's reason.
+    "UNWAIVABLE_SEVERITY": "never-without-a-plan",
+    # Apps whose migrations the gates govern; None: the project's own apps (under
+    # BASE_DIR, not installed packages nor django.contrib). Others pass, audited.
+    "GOVERNED_APPS": None,
     # Rehearsal ------------------------------------------------------------
     "STAGING_DATABASE": "staging",
     "COPY_PREFIX": "dbgov_copy_",

@@ -8,6 +8,7 @@ report schema (dbgov/schemas/plan.schema.json): change them only with a schema b
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +193,23 @@ class Migration:
     @property
     def key(self) -> tuple[str, str]:
         return (self.app_label, self.name)
+
+    @property
+    def sql_sha256(self) -> str | None:
+        """sha256 of the SQL the migration renders, in execution order (None: none)."""
+        statements = [s.sql for _, s in self.statements_in_order()]
+        if not statements:
+            return None
+        return hashlib.sha256("\n".join(statements).encode()).hexdigest()
+
+    @property
+    def content_sha256(self) -> str | None:
+        """What approvals bind to: the file and the SQL it renders, so that a change in
+        anything the migration reads (a .sql file beside it) makes approvals stale."""
+        sql = self.sql_sha256
+        if sql is None or self.sha256 is None:
+            return self.sha256
+        return hashlib.sha256(f"{self.sha256}:{sql}".encode()).hexdigest()
 
     def statements_in_order(self) -> list[tuple[Operation, Statement]]:
         """Every statement with its operation, in the order ``migrate`` executes them.

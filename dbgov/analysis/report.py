@@ -24,9 +24,10 @@ SAFE = "safe"
 
 
 def fingerprint(finding: Finding, sha256: str | None) -> str:
-    """Stable identity of a finding: the migration file content, operation and rule.
+    """Stable identity of a finding: the migration's content (``Migration.content_sha256``:
+    its file and the SQL it renders), operation and rule.
 
-    Editing the migration file changes it, which is how approvals go stale.
+    Editing the migration file, or anything it reads, changes it: approvals go stale.
     """
     raw = f"{sha256 or ''}:{finding.app_label}.{finding.migration}:{finding.operation_index}:{finding.rule_id}"
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -132,7 +133,7 @@ def _finding_json(f: Finding, sha256: str | None) -> dict[str, Any]:
 
 def to_json(plan: Plan) -> dict[str, Any]:
     grouped = _by_operation(plan)
-    sha = {m.key: m.sha256 for m in plan.migrations}
+    sha = {m.key: m.content_sha256 for m in plan.migrations}
 
     def op_json(m: Migration, o: Operation) -> dict[str, Any]:
         return {
@@ -198,7 +199,7 @@ def to_sarif(plan: Plan, rules: Iterable[Any] = ()) -> dict[str, Any]:
     catalogue = {r.id: r for r in rules}
     used = sorted({f.rule_id for f in plan.findings})
     index = {rule_id: i for i, rule_id in enumerate(used)}
-    sha = {m.key: m.sha256 for m in plan.migrations}
+    sha = {m.key: m.content_sha256 for m in plan.migrations}
     phase = {m.key: m.phase for m in plan.migrations}
 
     def rule_json(rule_id: str) -> dict[str, Any]:

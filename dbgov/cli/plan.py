@@ -92,6 +92,12 @@ class Subcommand(BaseSubcommand):
         parser.add_argument(
             "--no-save", action="store_true", help="do not store the plan for review"
         )
+        parser.add_argument(
+            "--requester",
+            metavar="USER",
+            help="who asks for the review (never approves it); default: the user whose "
+            "email is git's user.email, or whose name is your login",
+        )
         add_output_arguments(parser)
 
     def handle(self, **options: Any) -> int:
@@ -131,14 +137,44 @@ class Subcommand(BaseSubcommand):
             progress("dbgov's tables are not migrated: the plan is not stored for review")
         if governance is not None:
             # "never modify applied migrations": changed or missing applied files
-            plan.findings.extend(governance.integrity_findings(options["database"]))
+            plan.findings.extend(governance.integrity_findings(options["database"], plan))
         stored = None
         if governance is not None and not options["no_save"]:
-            stored = governance.save_plan(plan)
+            stored = governance.save_plan(plan, author=_requester(options.get("requester")))
         write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
         if governance is not None and options["format"] == "text":
             write_review(self, plan, governance, stored)
-        return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+        broken = _integrity_violations(self, options["format"]) if governance else False
+        return EXIT_NEEDS_REVIEW if plan.needs_review or broken else EXIT_OK
+
+
+def _integrity_violations(cmd: BaseSubcommand, fmt: str) -> bool:
+    """The signed chains, verified as ``check`` does (on stderr for machine formats)."""
+    from ..governance.integrity import check
+
+    violations, _ = check()
+    for v in violations:
+        line = f"integrity-violation: {v.message}"
+        if fmt == "text":
+            cmd.stdout.write(cmd.style.ERROR(line))
+        else:
+            cmd.stderr.write(line)
+    return bool(violations)
+
+
+def _requester(username: str | None) -> Any:
+    """The plan's requester: excluded from deciding on the requests it opens."""
+    from django.contrib.auth import get_user_model
+
+    from ..governance.authors import current_user
+
+    if not username:
+        return current_user()
+    User = get_user_model()
+    try:
+        return User._default_manager.get_by_natural_key(username)
+    except User.DoesNotExist:
+        raise CommandError(f"unknown user {username!r}", returncode=EXIT_ERROR) from None
 
 
 def _governance() -> Any:

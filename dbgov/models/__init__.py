@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from . import explain, governance, seeds, tasks, throughput
+from . import authors, explain, governance, integrity, seeds, tasks, throughput
+from .authors import *  # noqa: F403
 from .explain import *  # noqa: F403
 from .governance import *  # noqa: F403
+from .integrity import *  # noqa: F403
 from .seeds import *  # noqa: F403
 from .tasks import *  # noqa: F403
 from .throughput import *  # noqa: F403
@@ -15,4 +17,6 @@ __all__ = [
     *explain.__all__,
     *seeds.__all__,
     *throughput.__all__,
+    *integrity.__all__,
+    *authors.__all__,
 ]

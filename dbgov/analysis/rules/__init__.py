@@ -132,6 +132,8 @@ class _Evaluator:
         }
         self.findings: list[Finding] = []
         self.convention_apps = settings.get("CONVENTION_APPS")
+        unwaivable = settings.get("UNWAIVABLE_SEVERITY")
+        self.unwaivable = Severity(unwaivable) if unwaivable else None
         # only the rules that implement each hook (most implement one)
         self.statement_rules = [
             r for r in rules if type(r).check_statement is not Rule.check_statement
@@ -189,7 +191,13 @@ class _Evaluator:
             )
             if rule.id in suppress:
                 reason = suppress[rule.id]
-                if reason:
+                if reason and self.unwaivable and severity.rank >= self.unwaivable.rank:
+                    # An author cannot waive this alone: reviewers see the reason.
+                    finding.message += (
+                        f" [waiver refused: {reason!r}: findings at or above "
+                        f"{self.unwaivable} need approvals (DBGOV['UNWAIVABLE_SEVERITY'])]"
+                    )
+                elif reason:
                     finding.suppressed = reason
             self.findings.append(finding)
 
