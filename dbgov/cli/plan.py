@@ -15,6 +15,7 @@ from ..analysis.model import Plan
 from ..analysis.report import render_text, to_json, to_sarif
 from ..analysis.rules import all_rules
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
+from .errors import task_key
 
 
 def parse_targets(tokens: list[str]) -> list[tuple[str, str | None]]:
@@ -69,7 +70,9 @@ class Subcommand(BaseSubcommand):
         parser.add_argument(
             "--all", action="store_true", help="the whole history, not only pending migrations"
         )
-        parser.add_argument("--task", help="only the pending migrations of this task (T-NNN)")
+        parser.add_argument(
+            "--task", type=task_key, help="only the pending migrations of this task (T-NNN)"
+        )
         parser.add_argument(
             "--since",
             metavar="REF",
@@ -97,6 +100,12 @@ class Subcommand(BaseSubcommand):
                 returncode=EXIT_ERROR,
             )
         selection = chosen[0] if chosen else "pending"
+        if options["task"] and not _task_has_migrations(options["task"]):
+            raise CommandError(
+                f"no migration file names task {options['task']} "
+                f"(class attribute dbgov_task = {options['task']!r})",
+                returncode=EXIT_ERROR,
+            )
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
         def progress(message: str) -> None:
@@ -130,6 +139,14 @@ class Subcommand(BaseSubcommand):
         if governance is not None and options["format"] == "text":
             write_review(self, plan, governance, stored)
         return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+
+
+def _task_has_migrations(key: str) -> bool:
+    """Whether any migration on disk names ``key`` (applied or not; no database read)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return any(getattr(m, "dbgov_task", None) == key for m in loader.disk_migrations.values())
 
 
 def _governance() -> Any:

@@ -18,7 +18,6 @@ from typing import Any
 
 import psycopg
 from django.db import connections, transaction
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from dbgov.conf import dbgov_settings
@@ -70,7 +69,9 @@ class BrokerUnavailable(Exception):
 
 def task_migration_files(task_key: str) -> list[str]:
     """Migrations on disk that name ``task_key`` (no database needed)."""
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    from dbgov.analysis.graph import load_graph  # a broken file or graph: one clear error
+
+    loader = load_graph(None)
     return sorted(
         f"{app}.{name}"
         for (app, name), m in loader.disk_migrations.items()
