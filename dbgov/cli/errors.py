@@ -30,20 +30,10 @@ from django.db.migrations.exceptions import (
 )
 from django.db.utils import DatabaseError, OperationalError, ProgrammingError
 
+from ..extras import MissingExtra
 from . import EXIT_ERROR
 
-__all__ = ["MissingExtra", "OneLineParser", "clear_errors", "describe", "one_line", "task_key"]
-
-
-class MissingExtra(ImportError):
-    """An optional extra of dbgov is not installed; the message names the pip command."""
-
-    def __init__(self, extra: str, feature: str, module: str) -> None:
-        super().__init__(
-            f'{feature} needs the {module!r} package: pip install "dbgov[{extra}]"',
-            name=module,
-        )
-        self.extra = extra
+__all__ = ["OneLineParser", "clear_errors", "describe", "one_line", "task_key"]
 
 
 def one_line(text: str) -> str:
@@ -65,9 +55,12 @@ def describe(exc: BaseException, *, database: str | None = None) -> str | None:
     """One line naming the file or object for an exception that is bad input, else None."""
     from ..analysis.errors import AnalysisError
     from ..analysis.graph import migration_file_of
+    from ..explain.readiness import RehearsalNotConfigured
 
     if isinstance(exc, AnalysisError | MissingExtra | ImproperlyConfigured):
         return one_line(str(exc))
+    if isinstance(exc, RehearsalNotConfigured):
+        return f"cannot rehearse: {one_line(str(exc))}"
     if isinstance(exc, NodeNotFoundError):
         return f"migration graph: {one_line(exc.message)}"
     if isinstance(exc, CircularDependencyError):

@@ -56,7 +56,13 @@ class Subcommand(BaseSubcommand):
     def handle(self, **options: Any) -> int:
         from dbgov.conf import dbgov_settings
         from dbgov.explain.copy import CopyError, ensure_staging
+        from dbgov.explain.readiness import RehearsalNotConfigured, require_rehearsal
 
+        if options.get("task"):
+            try:
+                require_rehearsal()
+            except RehearsalNotConfigured as exc:
+                raise CommandError(f"cannot rehearse: {exc}", returncode=EXIT_ERROR) from exc
         try:
             alias = ensure_staging(options.get("database") or dbgov_settings.STAGING_DATABASE)
         except CopyError as exc:

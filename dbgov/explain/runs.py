@@ -87,6 +87,9 @@ def enqueue_rehearsal(
     If the broker cannot be reached the run is deleted again (nothing is left
     queued that no worker will ever see) and BrokerUnavailable is raised.
     """
+    from dbgov.explain.readiness import require_rehearsal
+
+    require_rehearsal()  # staging alias, the rehearsal extra, a Celery app: else say what
     from dbgov.tasks import rehearse
 
     alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)
