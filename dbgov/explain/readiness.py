@@ -45,7 +45,7 @@ def _celery_problem() -> str | None:
     from dbgov.tasks import rehearse
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app is celery._state.default_app and app.main == "default":
+    if app is getattr(celery._state, "default_app", None) and app.main == "default":
         return (
             "no Celery app is configured: create one in your project (a celery.py with "
             "app.config_from_object('django.conf:settings', namespace='CELERY'), imported by "
