@@ -10,6 +10,7 @@ no warning, no buttons, and ``explain`` says what to configure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -44,8 +45,9 @@ def _celery_problem() -> str | None:
 
     from dbgov.tasks import rehearse
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app is getattr(celery._state, "default_app", None) and app.main == "default":
+    app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
+    fallback = getattr(celery._state, "default_app", None)  # Celery's app when none is made
+    if fallback is not None and app is fallback and fallback.main == "default":
         return (
             "no Celery app is configured: create one in your project (a celery.py with "
             "app.config_from_object('django.conf:settings', namespace='CELERY'), imported by "
