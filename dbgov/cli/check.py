@@ -26,11 +26,14 @@ class Subcommand(BaseSubcommand):
 
     def handle(self, **options: Any) -> int:
         from ..analysis.engine import build_plan
+        from ..governance.baseline import apply_baseline, baseline_size
         from ..governance.services import gate, integrity_findings
 
         database = options["database"]
         try:
             plan = build_plan(database=database, selection="pending")
+            accepted = apply_baseline(plan)
+            in_baseline = baseline_size()
             integrity = integrity_findings(database)
             result = gate(plan, extra_findings=integrity)
         except AnalysisError as exc:
@@ -44,11 +47,18 @@ class Subcommand(BaseSubcommand):
             doc = {
                 "database": database,
                 "pending": [m.label for m in plan.selected if not m.applied],
+                "baseline": {"accepted": accepted, "total": in_baseline},
                 **result.as_dict(),
             }
             self.stdout.write(json.dumps(doc, indent=2))
             return result.exit_code
         pending = [m.label for m in plan.selected if not m.applied]
+        if in_baseline:
+            self.stdout.write(
+                f"Baseline: {in_baseline} accepted finding(s) of the applied history"
+                + (f", {accepted} of them in this check" if accepted else "")
+                + "; only new findings are gated."
+            )
         if result.ok:
             self.stdout.write(
                 self.style.SUCCESS(

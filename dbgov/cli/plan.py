@@ -129,16 +129,30 @@ class Subcommand(BaseSubcommand):
         governance = _governance()
         if governance is None and not options["no_save"]:
             progress("dbgov's tables are not migrated: the plan is not stored for review")
+        accepted = None
         if governance is not None:
             # "never modify applied migrations": changed or missing applied files
             plan.findings.extend(governance.integrity_findings(options["database"]))
+            accepted = _apply_baseline(plan)
         stored = None
         if governance is not None and not options["no_save"]:
             stored = governance.save_plan(plan)
         write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
         if governance is not None and options["format"] == "text":
             write_review(self, plan, governance, stored)
+            if accepted is not None and accepted[1]:
+                self.stdout.write(
+                    f"Baseline: {accepted[0]} finding(s) of this plan accepted by the baseline "
+                    f"and not shown ({accepted[1]} in the baseline; dbgov baseline --status)."
+                )
         return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+
+
+def _apply_baseline(plan: Plan) -> tuple[int, int]:
+    """Drop the findings the baseline accepted: (dropped, size of the baseline)."""
+    from ..governance.baseline import apply_baseline, baseline_size
+
+    return apply_baseline(plan), baseline_size()
 
 
 def _task_has_migrations(key: str) -> bool:

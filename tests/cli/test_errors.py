@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 # A valid invocation of each command (what a user would type on a good day).
 COMMANDS: dict[str, list[str]] = {
     "approve": ["dbgov", "approve", "deadbeef", "--as", "nobody", "--reason", "ok"],
+    "baseline": ["dbgov", "baseline", "--no-cache"],
     "check": ["dbgov", "check"],
     "drift": ["dbgov", "drift", "--no-cache"],
     "explain": ["dbgov", "explain", "--task", "T-021"],
