@@ -26,6 +26,7 @@ class Subcommand(BaseSubcommand):
 
     def handle(self, **options: Any) -> int:
         from ..analysis.engine import build_plan
+        from ..analysis.missing_migrations import missing_migrations
         from ..governance.baseline import apply_baseline, baseline_size
         from ..governance.services import gate, integrity_findings
 
@@ -36,6 +37,7 @@ class Subcommand(BaseSubcommand):
             in_baseline = baseline_size()
             integrity = integrity_findings(database)
             result = gate(plan, extra_findings=integrity)
+            missing = missing_migrations()
         except AnalysisError as exc:
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
         except DatabaseError as exc:
@@ -48,10 +50,13 @@ class Subcommand(BaseSubcommand):
                 "database": database,
                 "pending": [m.label for m in plan.selected if not m.applied],
                 "baseline": {"accepted": accepted, "total": in_baseline},
+                "missing_migrations": [m.as_dict() for m in missing],
                 **result.as_dict(),
             }
+            if missing:
+                doc["ok"] = False
             self.stdout.write(json.dumps(doc, indent=2))
-            return result.exit_code
+            return 1 if missing else result.exit_code
         pending = [m.label for m in plan.selected if not m.applied]
         if in_baseline:
             self.stdout.write(
@@ -59,6 +64,10 @@ class Subcommand(BaseSubcommand):
                 + (f", {accepted} of them in this check" if accepted else "")
                 + "; only new findings are gated."
             )
+        for m in missing:
+            self.stdout.write(self.style.ERROR(f"dbgov check: {m.message}"))
+        if result.ok and missing:
+            return 1
         if result.ok:
             self.stdout.write(
                 self.style.SUCCESS(
