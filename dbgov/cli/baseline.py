@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from . import EXIT_ERROR, EXIT_OK, BaseSubcommand
+from .progress import StderrProgress
 
 
 class Subcommand(BaseSubcommand):
@@ -90,16 +91,16 @@ class Subcommand(BaseSubcommand):
                 ) from None
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
-        def progress(message: str) -> None:
-            if not quiet:
-                self.stderr.write(message)
-
-        plan = build_plan(
-            database=options["database"],
-            selection="all",
-            progress=progress,
-            use_cache=not options["no_cache"],
-        )
+        progress = StderrProgress(self, quiet=quiet)
+        try:
+            plan = build_plan(
+                database=options["database"],
+                selection="all",
+                progress=progress,
+                use_cache=not options["no_cache"],
+            )
+        finally:
+            progress.close()
         record = record_baseline(
             plan, database=options["database"], user=user, reason=options["reason"]
         )

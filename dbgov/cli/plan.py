@@ -16,6 +16,7 @@ from ..analysis.report import render_text, to_json, to_sarif
 from ..analysis.rules import all_rules
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
 from .errors import task_key
+from .progress import StderrProgress
 
 
 def parse_targets(tokens: list[str]) -> list[tuple[str, str | None]]:
@@ -108,9 +109,7 @@ class Subcommand(BaseSubcommand):
             )
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
-        def progress(message: str) -> None:
-            if not quiet:
-                self.stderr.write(message, style_func=self.style.NOTICE)
+        progress = StderrProgress(self, quiet=quiet)
 
         try:
             plan = build_plan(
@@ -126,6 +125,8 @@ class Subcommand(BaseSubcommand):
             if options.get("traceback"):
                 raise
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+        finally:
+            progress.close()
         governance = _governance()
         if governance is None and not options["no_save"]:
             progress("dbgov's tables are not migrated: the plan is not stored for review")
