@@ -26,12 +26,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="dbgov.W001",
             )
         )
-    staging = dbgov_settings.STAGING_DATABASE
-    if staging not in settings.DATABASES:
+    from .explain.readiness import rehearsal_readiness
+
+    # Only a project that asked for rehearsals (a staging alias, or the setting) hears
+    # that they cannot run; without one, rehearsal is simply off.
+    readiness = rehearsal_readiness()
+    if readiness.configured and readiness.problem is not None:
         messages.append(
             Warning(
-                f"DBGOV['STAGING_DATABASE'] names {staging!r}, which is not in DATABASES.",
-                hint="Rehearsals and EXPLAIN ANALYZE are disabled until the alias exists.",
+                f"Rehearsals are configured but cannot run: {readiness.problem}.",
+                hint="Fix what the message names, or remove DBGOV['STAGING_DATABASE'] "
+                "and the staging alias to turn rehearsals off.",
                 id="dbgov.W002",
             )
         )

@@ -33,6 +33,7 @@ from .describe import describe_migration
 from .errors import AnalysisError
 from .graph import load_graph
 from .model import Finding, Migration, Plan
+from .progress import Step
 from .render import Renderer
 from .render_cache import (
     RenderCache,
@@ -374,9 +375,10 @@ def _render(
                 save_as_template(
                     server, run.name, key=start_key, meta={"migrations": len(chosen.base)}
                 )
-            for migration, report, key, doc in zip(
-                chosen.to_render, reports, keys, cached, strict=True
+            for done, (migration, report, key, doc) in enumerate(
+                zip(chosen.to_render, reports, keys, cached, strict=True), start=1
             ):
+                progress(Step(f"{report.label}", done=done, total=len(reports)))
                 if doc is not None:
                     renderer.replay(migration, report)
                 else:
@@ -401,8 +403,9 @@ def _render_history(
     env_empty = sha(start_key, "from-empty")
     progress(f"building the history template: {len(base)} migration(s) from an empty database")
     previous = env_empty
-    for migration in base:
+    for done, migration in enumerate(base, start=1):
         report = describe_migration(migration, selected=False, applied=True)
+        progress(Step(f"history {report.label}", done=done, total=len(base)))
         previous = migration_key(previous, migration, report.sha256)
         doc = cache.get(previous)
         if doc is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from . import authors, explain, governance, integrity, seeds, tasks, throughput
+from . import authors, baseline, explain, governance, integrity, seeds, tasks, throughput
 from .authors import *  # noqa: F403
+from .baseline import *  # noqa: F403
 from .explain import *  # noqa: F403
 from .governance import *  # noqa: F403
 from .integrity import *  # noqa: F403
@@ -19,4 +20,5 @@ __all__ = [
     *throughput.__all__,
     *integrity.__all__,
     *authors.__all__,
+    *baseline.__all__,
 ]

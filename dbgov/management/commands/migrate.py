@@ -24,6 +24,7 @@ from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from dbgov.cli.errors import clear_errors
 from dbgov.conf import dbgov_settings
 
 
@@ -44,6 +45,22 @@ class Command(migrate.Command):
             help="pre: apply the pre-deploy migrations, stopping before the first post-deploy "
             "one; post: apply the rest (after the new release is deployed). See docs/fix.md",
         )
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # Bad input (a broken migration file, an unreachable database) → one line, exit 2.
+        database = options.get("database") or DEFAULT_DB_ALIAS
+        with clear_errors(
+            "migrate",
+            traceback=bool(options.get("traceback")),
+            database=database,
+            own_command_errors=False,
+        ):
+            # dbgov's graph loader names the file / app / database in one line where
+            # Django's migrate would print a traceback or a multi-line CommandError.
+            from dbgov.analysis.graph import load_graph
+
+            load_graph(connections[database])
+            return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from dbgov.governance.signals import ledger_by_executor
