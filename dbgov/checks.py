@@ -44,6 +44,34 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 @register(Tags.compatibility)
+def check_honour_ignores(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """dbgov.E010: HONOUR_IGNORES names tools whose ignore markers dbgov knows."""
+    from .analysis.compat import KNOWN_TOOLS
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    value = dbgov_settings.HONOUR_IGNORES
+    hint = f"A list of: {', '.join(repr(t) for t in KNOWN_TOOLS)} (or [] for none)."
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        return [
+            Error(
+                f"DBGOV['HONOUR_IGNORES'] must be a list of tool names, not {value!r}.",
+                hint=hint,
+                id="dbgov.E010",
+            )
+        ]
+    return [
+        Error(
+            f"DBGOV['HONOUR_IGNORES'] names {tool!r}, whose ignore markers dbgov does not know.",
+            hint=hint,
+            id="dbgov.E010",
+        )
+        for tool in value
+        if tool not in KNOWN_TOOLS
+    ]
+
+
+@register(Tags.compatibility)
 def check_governance_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """REQUIRED_APPROVALS maps severities to counts; DBA_GROUP names a group."""
     from .analysis.model import Severity

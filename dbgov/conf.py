@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "DISABLED_RULES": [],
     "ENABLED_RULES": [],
     "SEVERITY_OVERRIDES": {},
+    # Other linters whose ignore markers suppress dbgov's matching findings (with a
+    # recorded reason): "squawk" (-- squawk-ignore comments), "django-migration-linter"
+    # (IgnoreMigration()). Empty: only dbgov's own suppressions count.
+    "HONOUR_IGNORES": [],
     # Apps whose migrations the team's conventions, task and type rules apply to; None:
     # the apps inside the project (BASE_DIR), not those installed from packages.
     "CONVENTION_APPS": None,
