@@ -59,7 +59,11 @@ class Subcommand(BaseSubcommand):
         if run.baseline_total:
             self.stdout.write(
                 f"Baseline: {run.baseline_total} accepted finding(s) of the applied history"
-                + (f", {run.baseline_accepted} of them in this check" if run.baseline_accepted else "")
+                + (
+                    f", {run.baseline_accepted} of them in this check"
+                    if run.baseline_accepted
+                    else ""
+                )
                 + "; only new findings are gated."
             )
         for m in missing:
