@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dbgov', '0005_desk'),
+        ('dbgov', '0006_throughput'),
     ]
 
     operations = [
