@@ -85,12 +85,24 @@ def collect_files(paths: Iterable[str]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.sql") if p.is_file())
+            if not found:
+                raise LintError(f"{raw}: {_no_sql_reason(path)}")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
             raise LintError(f"{raw}: no such file or directory")
     return files
+
+
+def _no_sql_reason(folder: Path) -> str:
+    """Why a folder gave nothing to lint, and what to run instead."""
+    if any(folder.rglob("[0-9]*.py")):
+        return (
+            "no .sql files, only Django migrations (.py): plan those with "
+            "`manage.py dbgov plan` (lint reads plain SQL)"
+        )
+    return "no .sql files to lint"
 
 
 def _display(path: Path) -> str:

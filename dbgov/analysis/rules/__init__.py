@@ -140,6 +140,8 @@ class _Evaluator:
         }
         self.findings: list[Finding] = []
         self.convention_apps = settings.get("CONVENTION_APPS")
+        unwaivable = settings.get("UNWAIVABLE_SEVERITY")
+        self.unwaivable = Severity(unwaivable) if unwaivable else None
         self.honoured = compat.honoured(settings)
         # only the rules that implement each hook (most implement one)
         self.statement_rules = [
@@ -200,7 +202,13 @@ class _Evaluator:
             if not reason and rule.category != "analysis":
                 # a whole-file / whole-migration marker of another linter (compat.py)
                 reason = suppress.get(compat.EVERY_RULE)
-            if reason:
+            if reason and self.unwaivable and severity.rank >= self.unwaivable.rank:
+                # An author cannot waive this alone: reviewers see the reason.
+                finding.message += (
+                    f" [waiver refused: {reason!r}: findings at or above "
+                    f"{self.unwaivable} need approvals (DBGOV['UNWAIVABLE_SEVERITY'])]"
+                )
+            elif reason:
                 finding.suppressed = reason
             self.findings.append(finding)
 
