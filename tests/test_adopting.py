@@ -231,3 +231,35 @@ def test_adopting_md_works_as_written(tmp_path: Path, database: dict[str, str]) 
     }
     assert {code for code, _ in answers.values()} == {"200"}, pages.output
     assert answers["/admin/dbgov/approvalrequest/"][1] == "True", pages.output  # the queue
+
+
+FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
+COMMAND = re.compile(r"(?:python )?manage\.py (dbgov|migrate|makemigrations)\b([^\n]*)")
+
+
+def test_every_yaml_block_parses_and_every_command_in_the_page_parses() -> None:
+    """The CI recipes and the pre-commit hook as written: valid YAML, and each
+    ``manage.py`` command in them (and in the rest of the page) accepted by the real
+    command's parser (nothing runs)."""
+    import yaml
+    from django.core.management import load_command_class
+
+    text = DOC.read_text()
+    blocks = FENCE.findall(text)
+    for lang, body in blocks:
+        if lang == "yaml":
+            assert yaml.safe_load(body) is not None
+    seen = 0
+    for _, body in blocks:
+        for name, rest in COMMAND.findall(body):
+            rest = re.split(r"\s(?:>|\|\||&&|#)", rest)[0]
+            args = shlex.split(
+                rest.replace('"$CI_DEFAULT_BRANCH"', "main").replace(
+                    "origin/$CI_DEFAULT_BRANCH", "origin/main"
+                )
+            )
+            app = "django.core" if name == "makemigrations" else "dbgov"
+            parser = load_command_class(app, name).create_parser("manage.py", name)
+            parser.parse_args(args)  # raises CommandError on an unknown option
+            seen += 1
+    assert seen >= 15
