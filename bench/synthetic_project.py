@@ -92,8 +92,13 @@ class ModelInfo:
     name: str
     fields: dict[str, str] = field(default_factory=dict)  # name -> kind
     indexes: list[tuple[str, str]] = field(default_factory=list)
-    constraints: list[str] = field(default_factory=list)
+    # name -> the plain field it covers (None for a check): PostgreSQL drops a unique
+    # constraint with its column, so such fields are never removed or renamed here
+    constraints: dict[str, str | None] = field(default_factory=dict)
     unique_together: bool = False
+    # fields added by the migration being written: makemigrations never alters, renames or
+    # removes a field in the migration that adds it (and an FK's deferred index would clash)
+    fresh: set[str] = field(default_factory=set)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -284,6 +289,7 @@ def generate(
                 created += 1
         else:
             info = rng.choice(order)
+            info.fresh.clear()
             app = info.app
             for _ in range(rng.choice([1, 2, 3, 4, 5, 6])):
                 ops.extend(_random_operation(rng, info, order, new_uid, custom, models, migrations))
@@ -333,8 +339,12 @@ def generate(
 def _random_operation(rng, info, order, new_uid, custom, models, migrations):  # noqa: C901
     """One operation on ``info`` (mutating the bookkeeping), as a list (maybe empty)."""
     model = info.name.lower()
-    plain = [f for f, k in info.fields.items() if k in ("char", "int") and f not in ("name",)]
-    indexed = {f for _, f in info.indexes}
+    plain = [
+        f
+        for f, k in info.fields.items()
+        if k in ("char", "int") and f != "name" and f not in info.fresh
+    ]
+    indexed = {f for _, f in info.indexes} | {f for f in info.constraints.values() if f}
     roll = rng.random()
     if roll < 0.22 or not plain:
         fname = f"f{new_uid()}"
@@ -353,6 +363,7 @@ def _random_operation(rng, info, order, new_uid, custom, models, migrations):  #
         else:
             field, kind = custom.MoneyField(null=True, currency="USD"), "custom"
         info.fields[fname] = kind
+        info.fresh.add(fname)
         return [migrations.AddField(model, fname, field)]
     if roll < 0.34:
         target = rng.choice(
@@ -361,6 +372,7 @@ def _random_operation(rng, info, order, new_uid, custom, models, migrations):  #
         )
         fname = f"link{new_uid()}"
         info.fields[fname] = "fk"
+        info.fresh.add(fname)
         return [
             migrations.AddField(
                 model,
@@ -379,7 +391,7 @@ def _random_operation(rng, info, order, new_uid, custom, models, migrations):  #
         fks = [
             f
             for f, k in info.fields.items()
-            if k == "fk" and f not in ("tenant", "site", "owner", "content_type")
+            if k == "fk" and f not in ("tenant", "site", "owner", "content_type", *info.fresh)
         ]
         if fks:
             f = fks[0]
@@ -410,20 +422,23 @@ def _random_operation(rng, info, order, new_uid, custom, models, migrations):  #
     if roll < 0.72:
         f = rng.choice(plain)
         cname = f"u{new_uid()}_{model}"[:30]
-        info.constraints.append(cname)
         if rng.random() < 0.5:
+            info.constraints[cname] = f
             return [
                 migrations.AddConstraint(
                     model, models.UniqueConstraint(fields=[f, "name"], name=cname)
                 )
             ]
+        info.constraints[cname] = None
         return [
             migrations.AddConstraint(
                 model, models.CheckConstraint(condition=models.Q(name__gt=""), name=cname)
             )
         ]
     if roll < 0.75 and info.constraints:
-        return [migrations.RemoveConstraint(model, info.constraints.pop())]
+        cname = list(info.constraints)[-1]
+        del info.constraints[cname]
+        return [migrations.RemoveConstraint(model, cname)]
     if roll < 0.78:
         fks = [f for f, k in info.fields.items() if k == "fk"]
         if fks and not info.unique_together:

@@ -72,6 +72,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Ledger)
 class LedgerAdmin(ReadOnlyAdmin):
-    list_display = ["recorded_at", "database", "app_label", "name", "action", "sha256"]
+    list_display = ["recorded_at", "database", "app_label", "name", "action", "sha256_display"]
     list_filter = ["database", "app_label", "action"]
     search_fields = ["name", "sha256"]
+
+    @admin.display(description="sha256", ordering="sha256")
+    def sha256_display(self, obj: Ledger) -> SafeString:
+        # 64 hex digits push the other columns out of view; the prefix identifies, the title holds all
+        return format_html('<code title="{}">{}…</code>', obj.sha256, obj.sha256[:12])

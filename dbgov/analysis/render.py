@@ -31,7 +31,7 @@ from django.db.migrations.state import ProjectState
 
 from .field_facts import field_facts
 from .model import Migration, Operation, Statement
-from .subsets import SUBSET_ERRORS, operation_roots, subset_state
+from .subsets import SUBSET_ERRORS, ModelKey, operation_roots, subset_state
 
 __all__ = ["RenderStats", "Renderer"]
 
@@ -100,6 +100,7 @@ class RenderStats:
     full_renders: int = 0
     statements: int = 0
     savepoint_replays: int = 0
+    subsets_reused: int = 0
     seconds: float = 0.0
 
 
@@ -120,6 +121,9 @@ class Renderer:
         self._saved: BaseDatabaseWrapper | None = None
         self._savepoints = False
         self._position = 0
+        # (state, roots, subset of that state) the last operation rendered as its after-state:
+        # the next operation on the same models starts from it instead of rendering it again
+        self._last_subset: tuple[ProjectState, frozenset[ModelKey], ProjectState] | None = None
 
     def __enter__(self) -> Renderer:
         self._saved = connections[self.alias]
@@ -277,9 +281,20 @@ class Renderer:
         else:
             if roots:
                 self.stats.subset_renders += 1
-            sub_pre, sub_post = subset_state(pre, roots), subset_state(post, roots)
+            key = frozenset(roots)
+            last = self._last_subset
+            if last is not None and last[0] is pre and last[1] == key:
+                # subset_state(pre, roots) again, with its model classes already rendered
+                sub_pre = last[2]
+                self.stats.subsets_reused += 1
+            else:
+                sub_pre = subset_state(pre, roots)
+            sub_post = subset_state(post, roots)
+            self._last_subset = None
             try:
                 error = self._guarded(lambda: run(sub_pre, sub_post), subset=True)
+                if error is None:
+                    self._last_subset = (post, key, sub_post)
             except _SubsetTooSmall:
                 # The subset was not enough for this operation: render everything.
                 logger.debug("full render for %s.%s: %s", migration.app_label, migration.name, op)
