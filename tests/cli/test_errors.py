@@ -46,7 +46,7 @@ COMMANDS: dict[str, list[str]] = {
     "sandbox": ["dbgov", "sandbox", "status"],
     "seed": ["dbgov", "seed", "--status"],
     "tasks": ["dbgov", "tasks"],
-    "migrate": ["migrate", "--plan"],
+    "migrate": ["migrate"],  # gated: DBGOV_ENFORCE_ON_MIGRATE=1 below
 }
 
 NO_MIGRATIONS = {
@@ -138,6 +138,7 @@ def _env(root: Path, bad: str) -> tuple[dict[str, str], list[str]]:
         "DATABASE_URL": url,
         "PYTHONPATH": os.pathsep.join([str(root), str(settings.BASE_DIR)]),
         "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DBGOV_ENFORCE_ON_MIGRATE": "1",  # the demo project's switch for the gate
     }
     env.pop("DBGOV_SANDBOX_URL", None)
     extra: list[str] = []
