@@ -209,6 +209,17 @@ def private_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+# -- the gate on migrate -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _dbgov_gate_off_inside_tests(settings: Any) -> None:
+    """CI runs with DBGOV_ENFORCE_ON_MIGRATE=1: the test databases are created with the
+    gate on (it must let them through). Inside a test, scaffolding migrates scratch
+    databases freely; tests of the gate turn it on themselves."""
+    settings.DBGOV = {**getattr(settings, "DBGOV", {}), "ENFORCE_ON_MIGRATE": False}
+
+
 # -- migration scenarios: scratch databases and swapped shop histories -------------------
 
 

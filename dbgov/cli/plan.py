@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from ..analysis.engine import build_plan
 from ..analysis.errors import AnalysisError
 from ..analysis.model import Plan
+from ..analysis.phases import keep_phase
 from ..analysis.report import render_text, to_json, to_sarif
 from ..analysis.rules import all_rules
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
@@ -85,9 +86,21 @@ class Subcommand(BaseSubcommand):
             action="store_true",
             help="render every migration again instead of reusing the render cache",
         )
+        parser.add_argument(
+            "--phase",
+            choices=["pre", "post"],
+            help="only what `migrate --phase pre` applies before the deploy (up to the first "
+            "post-deploy migration), or what `--phase post` applies after it",
+        )
         parser.add_argument("--no-sql", action="store_true", help="text format: hide the SQL")
         parser.add_argument(
             "--no-save", action="store_true", help="do not store the plan for review"
+        )
+        parser.add_argument(
+            "--requester",
+            metavar="USER",
+            help="who asks for the review (never approves it); default: the user whose "
+            "email is git's user.email, or whose name is your login",
         )
         add_output_arguments(parser)
 
@@ -127,17 +140,19 @@ class Subcommand(BaseSubcommand):
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
         finally:
             progress.close()
+        if options.get("phase"):
+            plan = keep_phase(plan, options["phase"])
         governance = _governance()
         if governance is None and not options["no_save"]:
             progress("dbgov's tables are not migrated: the plan is not stored for review")
         accepted = None
         if governance is not None:
             # "never modify applied migrations": changed or missing applied files
-            plan.findings.extend(governance.integrity_findings(options["database"]))
+            plan.findings.extend(governance.integrity_findings(options["database"], plan))
             accepted = _apply_baseline(plan)
         stored = None
         if governance is not None and not options["no_save"]:
-            stored = governance.save_plan(plan)
+            stored = governance.save_plan(plan, author=_requester(options.get("requester")))
         write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
         if governance is not None and options["format"] == "text":
             write_review(self, plan, governance, stored)
@@ -146,7 +161,37 @@ class Subcommand(BaseSubcommand):
                     f"Baseline: {accepted[0]} finding(s) of this plan accepted by the baseline "
                     f"and not shown ({accepted[1]} in the baseline; dbgov baseline --status)."
                 )
-        return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+        broken = _integrity_violations(self, options["format"]) if governance else False
+        return EXIT_NEEDS_REVIEW if plan.needs_review or broken else EXIT_OK
+
+
+def _integrity_violations(cmd: BaseSubcommand, fmt: str) -> bool:
+    """The signed chains, verified as ``check`` does (on stderr for machine formats)."""
+    from ..governance.integrity import check
+
+    violations, _ = check()
+    for v in violations:
+        line = f"integrity-violation: {v.message}"
+        if fmt == "text":
+            cmd.stdout.write(cmd.style.ERROR(line))
+        else:
+            cmd.stderr.write(line)
+    return bool(violations)
+
+
+def _requester(username: str | None) -> Any:
+    """The plan's requester: excluded from deciding on the requests it opens."""
+    from django.contrib.auth import get_user_model
+
+    from ..governance.authors import current_user
+
+    if not username:
+        return current_user()
+    User = get_user_model()
+    try:
+        return User._default_manager.get_by_natural_key(username)
+    except User.DoesNotExist:
+        raise CommandError(f"unknown user {username!r}", returncode=EXIT_ERROR) from None
 
 
 def _apply_baseline(plan: Plan) -> tuple[int, int]:

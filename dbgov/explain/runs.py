@@ -21,6 +21,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from dbgov.conf import dbgov_settings
+from dbgov.explain.throughput import annotate_and_record, statistics_of
 from dbgov.models import ExplainRun, MigrationRehearsal, QueryPlan, Task
 
 from .compare import compare
@@ -373,8 +374,12 @@ def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> dict[str,
     _set(run, table_rows=_table_rows(connection, set().union(*(q.tables for q in patterns))))
     before = _explain_all(run, copy_alias, QueryPlan.Phase.BEFORE, patterns, missing)
 
+    statistics = statistics_of(connection)  # sizes before each migration: its work
     for order, outcome in enumerate(rehearsal.apply(plan), start=1):
         _set(run, step=f"migrated {outcome.key}")
+        if outcome.ok:
+            annotate_and_record(outcome.statements, statistics)
+            statistics = statistics_of(connection)
         MigrationRehearsal.objects.create(
             run=run,
             order=order,

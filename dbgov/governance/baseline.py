@@ -24,6 +24,7 @@ from django.db import connections, transaction
 from ..analysis import model as am
 from ..models import BaselineFinding
 from . import services
+from .audit import actor_name
 
 __all__ = [
     "BaselineRecord",
@@ -112,7 +113,7 @@ def record_baseline(
     findings, applied = _applied_review_findings(plan, applied_labels(database))
     fingerprints = services.fingerprints(findings, plan=plan)
     batch = secrets.token_hex(8)
-    actor = services._actor_name(user)
+    actor = actor_name(user)
     table = BaselineFinding._meta.db_table
     with transaction.atomic():
         # One writer at a time keeps the chain linear (readers are not blocked).

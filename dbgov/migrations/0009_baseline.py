@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dbgov', '0005_desk'),
+        ('dbgov', '0008_integrity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -36,6 +36,7 @@ COMMANDS: dict[str, list[str]] = {
     "check": ["dbgov", "check"],
     "drift": ["dbgov", "drift", "--no-cache"],
     "explain": ["dbgov", "explain", "--task", "T-021"],
+    "fix": ["dbgov", "fix", "shop", "--dry-run"],
     "lint": ["dbgov", "lint", "{sql}"],
     "makemigrations": ["dbgov", "makemigrations", "--task", "T-021", "--dry-run"],
     "plan": ["dbgov", "plan", "--no-save", "--no-cache"],
@@ -46,6 +47,7 @@ COMMANDS: dict[str, list[str]] = {
     "sandbox": ["dbgov", "sandbox", "status"],
     "seed": ["dbgov", "seed", "--status"],
     "tasks": ["dbgov", "tasks"],
+    "verify": ["dbgov", "verify"],
     "migrate": ["migrate"],  # gated: DBGOV_ENFORCE_ON_MIGRATE=1 below
 }
 
@@ -59,6 +61,7 @@ NO_MIGRATIONS = {
     "seed",
     "tasks",
     "sandbox",
+    "verify",
 }
 # makemigrations first checks that its task exists (it does not, in the test database).
 GRAPH_UNAFFECTED = NO_MIGRATIONS | {"makemigrations"}
