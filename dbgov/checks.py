@@ -26,16 +26,49 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="dbgov.W001",
             )
         )
-    staging = dbgov_settings.STAGING_DATABASE
-    if staging not in settings.DATABASES:
+    from .explain.readiness import rehearsal_readiness
+
+    # Only a project that asked for rehearsals (a staging alias, or the setting) hears
+    # that they cannot run; without one, rehearsal is simply off.
+    readiness = rehearsal_readiness()
+    if readiness.configured and readiness.problem is not None:
         messages.append(
             Warning(
-                f"DBGOV['STAGING_DATABASE'] names {staging!r}, which is not in DATABASES.",
-                hint="Rehearsals and EXPLAIN ANALYZE are disabled until the alias exists.",
+                f"Rehearsals are configured but cannot run: {readiness.problem}.",
+                hint="Fix what the message names, or remove DBGOV['STAGING_DATABASE'] "
+                "and the staging alias to turn rehearsals off.",
                 id="dbgov.W002",
             )
         )
     return messages
+
+
+@register(Tags.compatibility)
+def check_honour_ignores(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """dbgov.E010: HONOUR_IGNORES names tools whose ignore markers dbgov knows."""
+    from .analysis.compat import KNOWN_TOOLS
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    value = dbgov_settings.HONOUR_IGNORES
+    hint = f"A list of: {', '.join(repr(t) for t in KNOWN_TOOLS)} (or [] for none)."
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        return [
+            Error(
+                f"DBGOV['HONOUR_IGNORES'] must be a list of tool names, not {value!r}.",
+                hint=hint,
+                id="dbgov.E010",
+            )
+        ]
+    return [
+        Error(
+            f"DBGOV['HONOUR_IGNORES'] names {tool!r}, whose ignore markers dbgov does not know.",
+            hint=hint,
+            id="dbgov.E010",
+        )
+        for tool in value
+        if tool not in KNOWN_TOOLS
+    ]
 
 
 @register(Tags.compatibility)
@@ -231,3 +264,109 @@ def check_rehearsal_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 )
             )
     return messages
+
+
+# Risk estimates and guarded migrate (docs/risk.md, docs/migrate.md): dbgov.E070-E079 ----
+
+
+@register(Tags.compatibility)
+def check_risk_and_migrate_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from .analysis.risk.regrade import DEFAULT_THRESHOLDS
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    messages: list[CheckMessage] = []
+    thresholds = dbgov_settings.RISK_THRESHOLDS
+    shape = (
+        "a dict {lock class: {'requires-care': ms, 'never-without-a-plan': ms}}, lock "
+        f"classes {', '.join(DEFAULT_THRESHOLDS)}, requires-care <= never-without-a-plan"
+    )
+    if not isinstance(thresholds, dict) or set(thresholds) - set(DEFAULT_THRESHOLDS):
+        messages.append(
+            Error(f"DBGOV['RISK_THRESHOLDS'] is {thresholds!r}.", hint=shape, id="dbgov.E070")
+        )
+    else:
+        for klass, given in thresholds.items():
+            limits = {**DEFAULT_THRESHOLDS[klass], **(given if isinstance(given, dict) else {})}
+            numbers = all(
+                isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                for v in limits.values()
+            )
+            if (
+                not isinstance(given, dict)
+                or set(limits) != set(DEFAULT_THRESHOLDS[klass])
+                or not numbers
+                or limits["requires-care"] > limits["never-without-a-plan"]
+            ):
+                messages.append(
+                    Error(
+                        f"DBGOV['RISK_THRESHOLDS'][{klass!r}] is {given!r}.",
+                        hint=shape,
+                        id="dbgov.E070",
+                    )
+                )
+    path = dbgov_settings.RISK_INPUTS
+    if path:
+        from django.utils.module_loading import import_string
+
+        try:
+            import_string(path)
+        except ImportError as exc:
+            messages.append(
+                Error(
+                    f"DBGOV['RISK_INPUTS'] = {path!r} cannot be imported: {exc}",
+                    hint="A dotted path to a callable(server) -> RiskInputs, or None.",
+                    id="dbgov.E071",
+                )
+            )
+    for key in (
+        "MIGRATE_LOCK_TIMEOUT_MS",
+        "MIGRATE_STATEMENT_TIMEOUT_MS",
+        "MIGRATE_RETRIES",
+        "MIGRATE_BACKOFF_MS",
+        "MIGRATE_MAX_BACKOFF_MS",
+    ):
+        value = getattr(dbgov_settings, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            messages.append(
+                Error(
+                    f"DBGOV[{key!r}] is {value!r}; it must be a whole number >= 0.",
+                    id="dbgov.E072",
+                )
+            )
+    jitter = dbgov_settings.MIGRATE_JITTER
+    if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not 0 <= jitter < 1:
+        messages.append(
+            Error(
+                f"DBGOV['MIGRATE_JITTER'] is {jitter!r}.",
+                hint="A fraction of each wait, 0 <= jitter < 1 (0.25: ±25 %).",
+                id="dbgov.E073",
+            )
+        )
+    key = dbgov_settings.MIGRATE_ADVISORY_LOCK
+    if isinstance(key, bool) or not isinstance(key, int) or not -(2**63) <= key < 2**63:
+        messages.append(
+            Error(
+                f"DBGOV['MIGRATE_ADVISORY_LOCK'] is {key!r}.",
+                hint="A bigint: the key of pg_advisory_lock(bigint).",
+                id="dbgov.E074",
+            )
+        )
+    return messages
+
+
+# `dbgov fix` settings: dbgov.E090-E099 ------------------------------------------------
+
+
+@register(Tags.compatibility)
+def check_fix_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    size = dbgov_settings.BACKFILL_BATCH_SIZE
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        return [
+            Error(
+                f"DBGOV['BACKFILL_BATCH_SIZE'] is {size!r}.",
+                hint="A positive whole number of rows per backfill transaction, e.g. 1000.",
+                id="dbgov.E090",
+            )
+        ]
+    return []

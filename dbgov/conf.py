@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "DISABLED_RULES": [],
     "ENABLED_RULES": [],
     "SEVERITY_OVERRIDES": {},
+    # Other linters whose ignore markers suppress dbgov's matching findings (with a
+    # recorded reason): "squawk" (-- squawk-ignore comments), "django-migration-linter"
+    # (IgnoreMigration()). Empty: only dbgov's own suppressions count.
+    "HONOUR_IGNORES": [],
     # Apps whose migrations the team's conventions, task and type rules apply to; None:
     # the apps inside the project (BASE_DIR), not those installed from packages.
     "CONVENTION_APPS": None,
@@ -55,6 +59,36 @@ DEFAULTS: dict[str, Any] = {
     # Rendered SQL per migration is cached here (None: $XDG_CACHE_HOME/dbgov or
     # ~/.cache/dbgov); False turns the cache off.
     "CACHE_DIR": None,
+    # Risk estimates (docs/risk.md) ----------------------------------------
+    # Estimated milliseconds under a lock from which a sized finding needs care / an
+    # explicit plan, per lock class ("blocks-reads": ACCESS EXCLUSIVE; "blocks-writes":
+    # SHARE and stronger). Missing keys keep these defaults.
+    "RISK_THRESHOLDS": {
+        "blocks-reads": {"requires-care": 100.0, "never-without-a-plan": 1_000.0},
+        "blocks-writes": {"requires-care": 1_000.0, "never-without-a-plan": 10_000.0},
+    },
+    # False: estimates are shown but severities stay the rules' own.
+    "RISK_REGRADE": True,
+    # Callable (dotted path) taking the target server's identity and returning the
+    # measured throughputs and rehearsed durations (dbgov.analysis.risk.RiskInputs);
+    # None: the documented default throughputs only.
+    "RISK_INPUTS": "dbgov.explain.throughput.risk_inputs",
+    # Guarded migrate (docs/migrate.md) -------------------------------------
+    # lock_timeout and statement_timeout of every migration (0: none); a migration
+    # overrides them with `dbgov_timeouts = {"lock_timeout_ms": …, "statement_timeout_ms": …}`.
+    "MIGRATE_GUARD": True,
+    "MIGRATE_LOCK_TIMEOUT_MS": 2_000,
+    "MIGRATE_STATEMENT_TIMEOUT_MS": 0,
+    # Retries after lock_timeout (SQLSTATE 55P03): at most this many, waiting
+    # BACKOFF_MS x 2^attempt (capped at MAX_BACKOFF_MS) with +-JITTER of it.
+    "MIGRATE_RETRIES": 5,
+    "MIGRATE_BACKOFF_MS": 500,
+    "MIGRATE_MAX_BACKOFF_MS": 30_000,
+    "MIGRATE_JITTER": 0.25,
+    # Session advisory lock key: two deploys never migrate the same database at once.
+    "MIGRATE_ADVISORY_LOCK": 7_460_201,
+    # `dbgov fix`: rows per transaction of the backfills it writes (docs/fix.md).
+    "BACKFILL_BATCH_SIZE": 1000,
     # Governance -----------------------------------------------------------
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},

@@ -59,10 +59,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The fast tier (`scripts/test.sh -m "not slow"`) leaves these out: the browser and
+# worker tests, and the folders whose tests start servers or replay whole corpora.
+SLOW_MARKERS = ("browser", "worker")
+SLOW_PATHS = ("tests/analysis/oracle/", "tests/sandbox/", "tests/infra/")
+# Fixtures that make a database, a staging copy, a worker or a server per test.
+SLOW_FIXTURES = {
+    "scratch_db",
+    "live_server",
+    "staging_test_db",
+    "worker_env",
+    "start_worker",
+    "rehearsal_worker",
+    "shop_pending",
+    "cluster",
+}
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Mark tests that use the browser fixtures ``browser`` (before ``-m`` selects)."""
+    """Mark tests that use the browser fixtures ``browser`` (before ``-m`` selects), and
+    the slow ones ``slow``."""
     if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
         item.add_marker(pytest.mark.browser)
+    path = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+    slow_fixtures = SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+    if (
+        slow_fixtures
+        or any(item.get_closest_marker(m) for m in SLOW_MARKERS)
+        or path.startswith(SLOW_PATHS)
+    ):
+        item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has ordered the tests by database use

@@ -57,6 +57,8 @@ class StatementView:
     deferred: bool
     new_table: bool
     parse_error: str | None
+    # Rows, size and time under its lock on the target (docs/risk.md); "" if none.
+    estimate: str = ""
 
 
 @dataclass
@@ -95,6 +97,7 @@ def statement_view(doc: dict[str, Any], atomic: bool) -> StatementView:
         deferred=bool(doc.get("deferred")),
         new_table=bool(doc.get("new_table")),
         parse_error=doc.get("parse_error"),
+        estimate=(doc.get("estimate") or {}).get("text", "") if not doc.get("new_table") else "",
     )
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .details import Detail
+
+if TYPE_CHECKING:
+    from .risk.estimates import Estimate
+
+D = TypeVar("D", bound=Detail)
 
 
 class Severity(enum.StrEnum):
@@ -105,10 +112,14 @@ class StatementFacts:
     concurrently: bool = False
     # False for statements PostgreSQL refuses inside a transaction block
     transactional: bool = True
-    # Statement-specific details rules may use (column names, types, defaults, …)
-    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Statement-specific details, a dataclass per statement family (details.py)
+    details: Detail = field(default_factory=Detail, compare=False, hash=False)
     # Set when the statement did not parse; then the other facts are empty
     parse_error: str | None = None
+
+    def detail(self, family: type[D]) -> D | None:
+        """``details`` when it is of ``family`` (e.g. IndexDetail), else None."""
+        return self.details if isinstance(self.details, family) else None
 
     @property
     def lock(self) -> LockLevel | None:
@@ -143,6 +154,8 @@ class Statement:
     # Set when the sandbox refused the statement (its error): the SQL is still what
     # `migrate` would send, but later statements ran without its effect.
     failed: str | None = None
+    # Rows, size and time under its lock on the target (analysis/risk; None: no work).
+    estimate: Estimate | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -180,6 +193,13 @@ class Migration:
     ignores: dict[int, dict[str, str]] = field(default_factory=dict)
     # Query patterns the migration's indexes serve: {index name: pattern name}
     index_purpose: dict[str, str] = field(default_factory=dict)
+    # "pre" (the running release survives it) or "post" (needs the new release first),
+    # and why (analysis/phases.py)
+    phase: str = "pre"
+    phase_reasons: list[str] = field(default_factory=list)
+    # Other linters' ignore markers found in the file, {tool: {rule id or "*": reason}};
+    # applied only for the tools DBGOV["HONOUR_IGNORES"] names (analysis/compat.py).
+    tool_ignores: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -246,6 +266,8 @@ class Finding:
     sql: str | None = None
     # Set when the finding is suppressed with a reason (it then never needs review)
     suppressed: str | None = None
+    # The estimate its severity follows (analysis/risk), for the sized rules.
+    estimate: Estimate | None = field(default=None, compare=False)
 
     @property
     def needs_review(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import __version__
 from .model import Finding, Migration, Operation, Plan, Severity, Statement
+from .risk import Estimate, describe
 
 JSON_SCHEMA_VERSION = 1
 SARIF_SCHEMA = (
@@ -63,6 +64,26 @@ def summary(plan: Plan) -> dict[str, Any]:
 # -- JSON ------------------------------------------------------------------------------
 
 
+def estimate_json(e: Estimate | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "table": e.table,
+        "kind": e.kind,
+        "lock": e.lock.value,
+        "rows": e.rows,
+        "bytes": e.bytes,
+        "seconds": None if e.seconds is None else round(e.seconds, 3),
+        "rate_source": e.rate_source,
+        "writes_per_s": e.writes_per_s,
+        "new_table": e.new_table,
+        "absent": e.absent,
+        "rehearsed_s": e.rehearsed_s,
+        "rehearsed_rows": e.rehearsed_rows,
+        "text": describe(e),
+    }
+
+
 def _statement_json(s: Statement) -> dict[str, Any]:
     facts = s.facts
     return {
@@ -83,6 +104,7 @@ def _statement_json(s: Statement) -> dict[str, Any]:
         "transactional": facts.transactional if facts else True,
         "actions": list(facts.actions) if facts else [],
         "parse_error": facts.parse_error if facts else None,
+        "estimate": estimate_json(s.estimate),
     }
 
 
@@ -105,6 +127,7 @@ def _finding_json(f: Finding, sha256: str | None) -> dict[str, Any]:
         "suppressed": f.suppressed,
         "needs_review": f.needs_review,
         "fingerprint": fingerprint(f, sha256),
+        "estimate": estimate_json(f.estimate),
     }
 
 
@@ -148,6 +171,8 @@ def to_json(plan: Plan) -> dict[str, Any]:
                 "sha256": m.sha256,
                 "replaces": [list(r) for r in m.replaces],
                 "risk": risk_class(f for f in plan.findings if (f.app_label, f.migration) == m.key),
+                "phase": m.phase,
+                "phase_reasons": list(m.phase_reasons),
                 "operations": [op_json(m, o) for o in m.operations],
             }
             for m in plan.selected
@@ -175,6 +200,7 @@ def to_sarif(plan: Plan, rules: Iterable[Any] = ()) -> dict[str, Any]:
     used = sorted({f.rule_id for f in plan.findings})
     index = {rule_id: i for i, rule_id in enumerate(used)}
     sha = {m.key: m.content_sha256 for m in plan.migrations}
+    phase = {m.key: m.phase for m in plan.migrations}
 
     def rule_json(rule_id: str) -> dict[str, Any]:
         rule = catalogue.get(rule_id)
@@ -205,10 +231,12 @@ def to_sarif(plan: Plan, rules: Iterable[Any] = ()) -> dict[str, Any]:
             "properties": {
                 "severity": f.severity.value,
                 "migration": f.migration_label,
+                "phase": phase.get((f.app_label or "", f.migration or "")),
                 "operationIndex": f.operation_index,
                 "lock": f.lock.value if f.lock else None,
                 "rewrites": f.rewrites,
                 "scans": f.scans,
+                "estimate": estimate_json(f.estimate),
             },
         }
         if f.path:
@@ -317,7 +345,10 @@ def render_text(plan: Plan, style: Any = None, *, show_sql: bool = True) -> str:
             style.MIGRATE_HEADING(f"{m.label}")
             + f"  task {m.task or style.ERROR('none')}"
             + f"  [{_severity_style(style, risk)(risk)}]"
+            + f"  {m.phase}-deploy"
         )
+        for reason in m.phase_reasons:
+            out.append("  " + style.NOTICE(f"{m.phase}-deploy: {reason}"))
         out.append(f"  {m.path or '?'}" + ("" if m.atomic else "  (atomic = False)"))
         for f in grouped.get((m.app_label, m.name, None), []):
             out.extend(_finding_lines(style, f))
@@ -372,6 +403,10 @@ def _statement_lines(style: Any, s: Statement, *, owner: int | None = None) -> l
         facts = f"from operation {owner}" + (f" · {facts}" if facts else "")
     if facts:
         lines.append("         " + style.NOTICE(facts))
+    if s.estimate is not None and not s.estimate.new_table:
+        rate = s.estimate.writes_per_s
+        busy = f" · {rate:.1f} writes/s on it" if rate else ""
+        lines.append("         " + style.NOTICE(f"estimate: {describe(s.estimate)}{busy}"))
     if s.failed:
         lines.append("         " + style.ERROR(f"the sandbox refused it: {s.failed}"))
     return lines

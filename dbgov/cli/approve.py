@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError
 
 from . import EXIT_ERROR, BaseSubcommand
+from .errors import task_key
 
 
 class Subcommand(BaseSubcommand):
@@ -26,7 +27,7 @@ class Subcommand(BaseSubcommand):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("fingerprints", nargs="*", help="fingerprints or their prefixes")
-        parser.add_argument("--task", help="every open request of this task")
+        parser.add_argument("--task", type=task_key, help="every open request of this task")
         parser.add_argument("--as", dest="username", required=True, help="the reviewer")
         parser.add_argument("--reason", required=True, help="why (required)")
 

@@ -17,8 +17,9 @@ from .verify import read_witness, write_violations
 class Subcommand(BaseSubcommand):
     help = (
         "Gate: exit 1 when a pending migration has a finding that lacks the approvals "
-        "it needs, an applied migration changed on disk / is missing, or a signed chain "
-        "is broken (integrity-violation); 0 when all is approved; 2 on error."
+        "it needs, an applied migration changed on disk / is missing, a signed chain "
+        "is broken (integrity-violation), or the models have changes no migration "
+        "captures; 0 when all is approved; 2 on error."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -27,12 +28,14 @@ class Subcommand(BaseSubcommand):
         parser.add_argument("--witness", metavar="FILE", help="as for dbgov verify")
 
     def handle(self, **options: Any) -> int:
+        from ..analysis.missing_migrations import missing_migrations
         from ..governance.gate import run_gate
 
         database = options["database"]
         witnessed = read_witness(options["witness"]) if options["witness"] else None
         try:
             run = run_gate(database, witness=witnessed)
+            missing = missing_migrations()
         except AnalysisError as exc:
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
         except DatabaseError as exc:
@@ -46,11 +49,28 @@ class Subcommand(BaseSubcommand):
                 "(run manage.py migrate dbgov)",
                 returncode=EXIT_ERROR,
             )
+        exit_code = 1 if missing else run.exit_code
         if options["format"] == "json":
-            self.stdout.write(json.dumps(run.as_dict(), indent=2))
-            return run.exit_code
+            doc = {**run.as_dict(), "missing_migrations": [m.as_dict() for m in missing]}
+            doc["ok"] = exit_code == 0
+            self.stdout.write(json.dumps(doc, indent=2))
+            return exit_code
         result = run.result
+        if run.baseline_total:
+            self.stdout.write(
+                f"Baseline: {run.baseline_total} accepted finding(s) of the applied history"
+                + (
+                    f", {run.baseline_accepted} of them in this check"
+                    if run.baseline_accepted
+                    else ""
+                )
+                + "; only new findings are gated."
+            )
+        for m in missing:
+            self.stdout.write(self.style.ERROR(f"dbgov check: {m.message}"))
         write_violations(self, run.violations, run.acknowledged)
+        if run.ok and missing:
+            return 1
         if run.ok:
             self.stdout.write(
                 self.style.SUCCESS(

@@ -18,10 +18,10 @@ from typing import Any
 
 import psycopg
 from django.db import connections, transaction
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from dbgov.conf import dbgov_settings
+from dbgov.explain.throughput import annotate_and_record, statistics_of
 from dbgov.models import ExplainRun, MigrationRehearsal, QueryPlan, Task
 
 from .compare import compare
@@ -70,7 +70,9 @@ class BrokerUnavailable(Exception):
 
 def task_migration_files(task_key: str) -> list[str]:
     """Migrations on disk that name ``task_key`` (no database needed)."""
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    from dbgov.analysis.graph import load_graph  # a broken file or graph: one clear error
+
+    loader = load_graph(None)
     return sorted(
         f"{app}.{name}"
         for (app, name), m in loader.disk_migrations.items()
@@ -86,6 +88,9 @@ def enqueue_rehearsal(
     If the broker cannot be reached the run is deleted again (nothing is left
     queued that no worker will ever see) and BrokerUnavailable is raised.
     """
+    from dbgov.explain.readiness import require_rehearsal
+
+    require_rehearsal()  # staging alias, the rehearsal extra, a Celery app: else say what
     from dbgov.tasks import rehearse
 
     alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)
@@ -369,8 +374,12 @@ def _rehearse(run: ExplainRun, copy_alias: str, staging_alias: str) -> dict[str,
     _set(run, table_rows=_table_rows(connection, set().union(*(q.tables for q in patterns))))
     before = _explain_all(run, copy_alias, QueryPlan.Phase.BEFORE, patterns, missing)
 
+    statistics = statistics_of(connection)  # sizes before each migration: its work
     for order, outcome in enumerate(rehearsal.apply(plan), start=1):
         _set(run, step=f"migrated {outcome.key}")
+        if outcome.ok:
+            annotate_and_record(outcome.statements, statistics)
+            statistics = statistics_of(connection)
         MigrationRehearsal.objects.create(
             run=run,
             order=order,

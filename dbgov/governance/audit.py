@@ -12,7 +12,7 @@ from dbgov.models import (
 from .common import AnyUser
 
 
-def _actor_name(user: AnyUser | None) -> str:
+def actor_name(user: AnyUser | None) -> str:
     if user is not None and getattr(user, "is_authenticated", False):
         return user.get_username()
     try:
@@ -33,7 +33,7 @@ def audit(
     return AuditEvent.objects.create(
         action=action,
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
-        actor_name=_actor_name(actor),
+        actor_name=actor_name(actor),
         subject=subject[:400],
         reason=reason,
         data=data or {},

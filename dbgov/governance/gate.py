@@ -209,6 +209,9 @@ class GateRun:
     acknowledged: list[integrity.Violation] = field(default_factory=list)
     ungoverned: list[str] = field(default_factory=list)
     installed: bool = True
+    # findings of this plan the baseline accepted (not gated), and the baseline's size
+    baseline_accepted: int = 0
+    baseline_total: int = 0
 
     @property
     def ok(self) -> bool:
@@ -233,6 +236,7 @@ class GateRun:
             "integrity": [v.as_dict() for v in self.violations],
             "acknowledged": [v.as_dict() for v in self.acknowledged],
             "ungoverned": self.ungoverned,
+            "baseline": {"accepted": self.baseline_accepted, "total": self.baseline_total},
         }
 
 
@@ -253,6 +257,9 @@ def run_gate(
         from dbgov.analysis.engine import build_plan
 
         plan = build_plan(database=database, selection="pending")
+    from .baseline import apply_baseline, baseline_size
+
+    accepted = apply_baseline(plan)  # the accepted past is not gated (docs/governance.md)
     governed = governed_apps()
     ungoverned = sorted(
         {m.label for m in plan.migrations if m.selected and not m.applied}
@@ -273,4 +280,13 @@ def run_gate(
     violations, acknowledged = integrity.check(using="default", witness=witness)
     if database != "default" and installed(database):  # that database's own ledger
         violations += integrity.verify(using=database, models=[Ledger])
-    return GateRun(database, plan, result, violations, acknowledged, ungoverned)
+    return GateRun(
+        database,
+        plan,
+        result,
+        violations,
+        acknowledged,
+        ungoverned,
+        baseline_accepted=accepted,
+        baseline_total=baseline_size(),
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, OperationalError, connections
 
 from dbgov.analysis import model as am
+from dbgov.analysis.errors import AnalysisError
 from dbgov.models import (
     ApprovalRequest,
     Ledger,
@@ -18,9 +19,17 @@ from .fingerprints import display_path, file_sha256, migration_file
 
 
 def installed(database: str = "default") -> bool:
-    """Whether dbgov's governance tables exist on ``database``."""
+    """Whether dbgov's governance tables exist on ``database``.
+
+    A server that does not answer is an error, never "not installed": the gate would
+    otherwise tell the user to migrate a database it cannot reach.
+    """
     try:
         return ApprovalRequest._meta.db_table in connections[database].introspection.table_names()
+    except OperationalError as exc:
+        raise AnalysisError(
+            f"database {database!r} does not answer: {' '.join(str(exc).split())}"
+        ) from exc
     except DatabaseError:
         return False
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from dbgov.analysis import model as am
+from dbgov.analysis.report import estimate_json
 from dbgov.models import (
     ApprovalRequest,
     PlanMigration,
@@ -39,7 +40,9 @@ def _content_hash(plan: am.Plan, fingerprints: list[str]) -> str:
             for m in plan.migrations
         ],
         "findings": [
-            [fp, f.severity, f.statement_index, f.suppressed, f.sql]
+            # the message carries the size estimate (docs/risk.md): a table that grew
+            # gives a new plan
+            [fp, f.severity, f.statement_index, f.suppressed, f.sql, f.message]
             for fp, f in zip(fingerprints, plan.findings, strict=True)
         ],
     }
@@ -78,6 +81,8 @@ def _statement_doc(s: am.Statement) -> dict[str, Any]:
         ],
         # False for statements PostgreSQL refuses inside a transaction block.
         "transactional": bool(facts.transactional) if facts else True,
+        # Rows, size and time under its lock on the target (docs/risk.md).
+        "estimate": estimate_json(s.estimate),
     }
 
 
@@ -165,6 +170,7 @@ def _create_plan(
             selected=m.selected,
             applied=m.applied,
             error=m.error or "",
+            phase=m.phase,
         )
         for i, m in enumerate(plan.migrations)
     )

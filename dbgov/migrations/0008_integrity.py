@@ -13,7 +13,7 @@ from dbgov.governance import guards
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dbgov', '0005_desk'),
+        ('dbgov', '0007_plan_phase'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -96,6 +96,10 @@ class PlanMigration(models.Model):
     selected = models.BooleanField(default=True)
     applied = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    # Before or after the deploy (dbgov/analysis/phases.py)
+    phase = models.CharField(
+        max_length=4, choices=[("pre", "pre-deploy"), ("post", "post-deploy")], default="pre"
+    )
 
     class Meta:
         ordering = ["plan", "position"]

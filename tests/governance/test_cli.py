@@ -45,6 +45,7 @@ def shop_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         del sys.modules[name]
 
 
+@pytest.mark.slow  # renders / loads at full size: not in the fast tier
 def test_the_whole_loop(shop_copy: Path, users: dict[str, Any]) -> None:
     """plan stores, check fails, a DBA approves, check passes, migrate applies;
     editing the migration makes check fail again."""

@@ -5,6 +5,9 @@ migrations this run would apply are planned first; if any has a finding that lac
 the approvals it needs, migrate refuses and names them. ``--dbgov-override REASON``
 applies anyway and records the override (who, why, what) in the audit log.
 
+With ``DBGOV["MIGRATE_GUARD"]`` (the default) every run is guarded (dbgov.guard,
+docs/migrate.md): lock/statement timeouts, safe retries, one run per database at a time.
+
 Either way, every migration the executor applies or unapplies — of every app, with
 models or without — is appended to the signed ledger with its file's sha256 (and,
 when the gate planned it, the sha256 of the SQL it renders).
@@ -21,6 +24,7 @@ from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from dbgov.cli.errors import clear_errors
 from dbgov.conf import dbgov_settings
 
 
@@ -34,19 +38,54 @@ class Command(migrate.Command):
             metavar="REASON",
             help="break glass: apply migrations that lack approvals; the reason is audited",
         )
+        parser.add_argument(
+            "--phase",
+            dest="dbgov_phase",
+            choices=["pre", "post"],
+            help="pre: apply the pre-deploy migrations, stopping before the first post-deploy "
+            "one; post: apply the rest (after the new release is deployed). See docs/fix.md",
+        )
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # Bad input (a broken migration file, an unreachable database) → one line, exit 2.
+        database = options.get("database") or DEFAULT_DB_ALIAS
+        with clear_errors(
+            "migrate",
+            traceback=bool(options.get("traceback")),
+            database=database,
+            own_command_errors=False,
+        ):
+            # dbgov's graph loader names the file / app / database in one line where
+            # Django's migrate would print a traceback or a multi-line CommandError.
+            from dbgov.analysis.graph import load_graph
+
+            load_graph(connections[database])
+            return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from dbgov.governance.signals import ledger_by_executor
 
         override = options.pop("dbgov_override", None)
+        phase = options.pop("dbgov_phase", None)
         read_only = options.get("plan") or options.get("check_unapplied")
+        if phase:
+            for app_label, name in self.phase_targets(options, phase):
+                self.handle(*args, **{**options, "app_label": app_label, "migration_name": name})
+            return
         self.dbgov_done: list[tuple[Any, bool]] = []
         self.dbgov_sql: dict[tuple[str, str], str] = {}
         if dbgov_settings.ENFORCE_ON_MIGRATE and not read_only:
             self.dbgov_gate(options, override)
         token = ledger_by_executor.set(True)
         try:
-            super().handle(*args, **options)
+            if not dbgov_settings.MIGRATE_GUARD or read_only:
+                super().handle(*args, **options)
+            else:
+                from dbgov.guard import guarded_migrate
+
+                database = options.get("database") or DEFAULT_DB_ALIAS
+                with guarded_migrate(database, self.stderr, self.style):
+                    super().handle(*args, **options)
         finally:
             ledger_by_executor.reset(token)
             self.dbgov_record_ledger(options.get("database") or DEFAULT_DB_ALIAS)
@@ -65,6 +104,20 @@ class Command(migrate.Command):
 
         if self.dbgov_done and installed(database):
             record_ledger(self.dbgov_done, using=database, sql=self.dbgov_sql)
+
+    def phase_targets(self, options: dict[str, Any], phase: str) -> list[tuple[str, str]]:
+        """(app, last migration) runs that apply exactly this phase's part (docs/fix.md)."""
+        from dbgov.analysis.errors import AnalysisError
+        from dbgov.analysis.phases import phase_run
+
+        database = options.get("database") or DEFAULT_DB_ALIAS
+        forward = [tuple(label.split(".", 1)) for label in self.forward_labels(options)]
+        try:
+            run = phase_run(MigrationExecutor(connections[database]).loader, forward, phase)  # type: ignore[arg-type]
+        except AnalysisError as exc:
+            raise CommandError(f"dbgov: {exc}") from exc
+        self.stdout.write(run.message)
+        return run.targets
 
     def forward_labels(self, options: dict[str, Any]) -> list[str]:
         """The migrations this run would apply forwards (as Django's migrate decides)."""
