@@ -94,6 +94,10 @@ def test_same_type_change_info_on_an_empty_table_plan_on_ten_million_rows(ledger
     index = _finding(big_plan, "create-index-not-concurrently")
     assert index.severity == Severity.CARE  # SHARE: ~7 s of blocked writes
     assert "during which every write waits" in index.message
+    # atomic: the rewrite's ACCESS EXCLUSIVE stays held through the index build
+    assert index.estimate is not None and index.estimate.seconds
+    assert big.estimate.held_s == pytest.approx(big.estimate.seconds + index.estimate.seconds)
+    assert "until the migration commits" in big.message
     # the same fingerprint: approvals follow the file, the severity follows the size
     assert big.rule_id == small.rule_id and big.operation_index == small.operation_index
 
