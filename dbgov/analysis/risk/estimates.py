@@ -132,10 +132,6 @@ class Estimate:
     rehearsed_rows: int | None = None
 
     @property
-    def known(self) -> bool:
-        return self.seconds is not None
-
-    @property
     def lock_s(self) -> float | None:
         """How long its lock is held: its own work, or until COMMIT when longer."""
         if self.seconds is None:
