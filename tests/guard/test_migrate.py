@@ -247,3 +247,15 @@ def test_non_atomic_statement_gives_up_cleanly_and_leaves_no_invalid_index(
     assert indexes == [("shop_ledger_pkey",)] and recorded is None
     _migrate(scratch_db)  # the lock is free: the next run applies it
     assert AuditEvent.objects.filter(action="migrate.gave-up").count() == 1
+
+
+def test_an_unreachable_database_is_one_message_and_exit_2(scratch_db):
+    connections.settings[scratch_db]["PORT"] = 1  # nothing listens there
+    connections[scratch_db].close()
+    try:
+        with pytest.raises(CommandError) as failed:
+            _migrate(scratch_db)
+    finally:
+        connections.settings[scratch_db]["PORT"] = connections.settings["default"]["PORT"]
+    assert failed.value.returncode == 2
+    assert str(failed.value).startswith("dbgov: migrate: cannot connect to")
