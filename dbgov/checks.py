@@ -26,16 +26,49 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="dbgov.W001",
             )
         )
-    staging = dbgov_settings.STAGING_DATABASE
-    if staging not in settings.DATABASES:
+    from .explain.readiness import rehearsal_readiness
+
+    # Only a project that asked for rehearsals (a staging alias, or the setting) hears
+    # that they cannot run; without one, rehearsal is simply off.
+    readiness = rehearsal_readiness()
+    if readiness.configured and readiness.problem is not None:
         messages.append(
             Warning(
-                f"DBGOV['STAGING_DATABASE'] names {staging!r}, which is not in DATABASES.",
-                hint="Rehearsals and EXPLAIN ANALYZE are disabled until the alias exists.",
+                f"Rehearsals are configured but cannot run: {readiness.problem}.",
+                hint="Fix what the message names, or remove DBGOV['STAGING_DATABASE'] "
+                "and the staging alias to turn rehearsals off.",
                 id="dbgov.W002",
             )
         )
     return messages
+
+
+@register(Tags.compatibility)
+def check_honour_ignores(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """dbgov.E010: HONOUR_IGNORES names tools whose ignore markers dbgov knows."""
+    from .analysis.compat import KNOWN_TOOLS
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    value = dbgov_settings.HONOUR_IGNORES
+    hint = f"A list of: {', '.join(repr(t) for t in KNOWN_TOOLS)} (or [] for none)."
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        return [
+            Error(
+                f"DBGOV['HONOUR_IGNORES'] must be a list of tool names, not {value!r}.",
+                hint=hint,
+                id="dbgov.E010",
+            )
+        ]
+    return [
+        Error(
+            f"DBGOV['HONOUR_IGNORES'] names {tool!r}, whose ignore markers dbgov does not know.",
+            hint=hint,
+            id="dbgov.E010",
+        )
+        for tool in value
+        if tool not in KNOWN_TOOLS
+    ]
 
 
 @register(Tags.compatibility)
@@ -78,6 +111,81 @@ def check_governance_settings(app_configs: Any = None, **kwargs: Any) -> list[Ch
         messages.append(
             Error("DBGOV['DBA_GROUP'] must name a group.", hint='e.g. "DBA"', id="dbgov.E022")
         )
+    return messages
+
+
+def _secret_key() -> str:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        return str(settings.SECRET_KEY)
+    except ImproperlyConfigured:  # Django refuses an empty SECRET_KEY on access
+        return ""
+
+
+@register(Tags.compatibility)
+def check_integrity_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Tamper evidence and gate scope (ids dbgov.E023 … E026, docs/security.md)."""
+    from django.apps import apps
+
+    from .analysis.model import Severity
+
+    if not isinstance(getattr(settings, "DBGOV", {}), dict):
+        return []  # dbgov.E001 already says it
+    messages: list[CheckMessage] = []
+    keys = dbgov_settings.SIGNING_KEYS
+    if keys is not None and (
+        not isinstance(keys, list | tuple)
+        or not keys
+        or not all(isinstance(k, str | bytes) and k for k in keys)
+    ):
+        messages.append(
+            Error(
+                "DBGOV['SIGNING_KEYS'] must be None or a non-empty list of non-empty keys.",
+                hint="The first key signs, every key verifies; keep them outside the database.",
+                id="dbgov.E023",
+            )
+        )
+    elif keys is not None and len(set(keys)) != len(keys):
+        messages.append(Error("DBGOV['SIGNING_KEYS'] lists a key twice.", id="dbgov.E026"))
+    elif keys is None and not _secret_key():
+        messages.append(
+            Error(
+                "dbgov signs governance rows with a key derived from SECRET_KEY, which is empty.",
+                hint="Set SECRET_KEY, or DBGOV['SIGNING_KEYS'].",
+                id="dbgov.E023",
+            )
+        )
+    severity = dbgov_settings.UNWAIVABLE_SEVERITY
+    if severity is not None and severity not in {str(s) for s in Severity}:
+        messages.append(
+            Error(
+                f"DBGOV['UNWAIVABLE_SEVERITY'] is {severity!r}, not a severity.",
+                hint=f"One of {', '.join(str(s) for s in Severity)}, or None.",
+                id="dbgov.E024",
+            )
+        )
+    governed = dbgov_settings.GOVERNED_APPS
+    if governed is not None:
+        labels = {c.label for c in apps.get_app_configs()}
+        if not isinstance(governed, list | tuple | set) or not all(
+            isinstance(a, str) for a in governed
+        ):
+            messages.append(
+                Error(
+                    "DBGOV['GOVERNED_APPS'] must be None or a list of app labels.",
+                    id="dbgov.E025",
+                )
+            )
+        else:
+            for label in sorted(set(governed) - labels):
+                messages.append(
+                    Error(
+                        f"DBGOV['GOVERNED_APPS'] names {label!r}, which is not an installed app.",
+                        hint="Use app labels (e.g. 'shop'), not dotted paths.",
+                        id="dbgov.E025",
+                    )
+                )
     return messages
 
 
@@ -245,3 +353,20 @@ def check_risk_and_migrate_settings(app_configs: Any = None, **kwargs: Any) -> l
             )
         )
     return messages
+
+
+# `dbgov fix` settings: dbgov.E090-E099 ------------------------------------------------
+
+
+@register(Tags.compatibility)
+def check_fix_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    size = dbgov_settings.BACKFILL_BATCH_SIZE
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        return [
+            Error(
+                f"DBGOV['BACKFILL_BATCH_SIZE'] is {size!r}.",
+                hint="A positive whole number of rows per backfill transaction, e.g. 1000.",
+                id="dbgov.E090",
+            )
+        ]
+    return []

@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "DISABLED_RULES": [],
     "ENABLED_RULES": [],
     "SEVERITY_OVERRIDES": {},
+    # Other linters whose ignore markers suppress dbgov's matching findings (with a
+    # recorded reason): "squawk" (-- squawk-ignore comments), "django-migration-linter"
+    # (IgnoreMigration()). Empty: only dbgov's own suppressions count.
+    "HONOUR_IGNORES": [],
     # Apps whose migrations the team's conventions, task and type rules apply to; None:
     # the apps inside the project (BASE_DIR), not those installed from packages.
     "CONVENTION_APPS": None,
@@ -83,12 +87,25 @@ DEFAULTS: dict[str, Any] = {
     "MIGRATE_JITTER": 0.25,
     # Session advisory lock key: two deploys never migrate the same database at once.
     "MIGRATE_ADVISORY_LOCK": 7_460_201,
+    # `dbgov fix`: rows per transaction of the backfills it writes (docs/fix.md).
+    "BACKFILL_BATCH_SIZE": 1000,
     # Governance -----------------------------------------------------------
     "ENFORCE_ON_MIGRATE": False,
     "REQUIRED_APPROVALS": {"requires-care": 1, "never-without-a-plan": 2, "error": 1},
     "DBA_GROUP": "DBA",
     # Developers see their own tasks, plans, findings and runs (dbgov roles).
     "DEVELOPER_GROUP": "Developers",
+    # Keys that sign approvals, audit events and ledger rows (HMAC-SHA256; keep them
+    # outside the database). The first signs, all verify (rotation: prepend the new
+    # key, drop the old one once no row it signed must verify). None: one key derived
+    # from SECRET_KEY.
+    "SIGNING_KEYS": None,
+    # Findings at or above this severity cannot be waived by dbgov_ignore or a SQL
+    # ignore comment: they need approvals, which show the waiver's reason.
+    "UNWAIVABLE_SEVERITY": "never-without-a-plan",
+    # Apps whose migrations the gates govern; None: the project's own apps (under
+    # BASE_DIR, not installed packages nor django.contrib). Others pass, audited.
+    "GOVERNED_APPS": None,
     # Rehearsal ------------------------------------------------------------
     "STAGING_DATABASE": "staging",
     "COPY_PREFIX": "dbgov_copy_",

@@ -85,12 +85,24 @@ def collect_files(paths: Iterable[str]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.sql") if p.is_file())
+            if not found:
+                raise LintError(f"{raw}: {_no_sql_reason(path)}")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
             raise LintError(f"{raw}: no such file or directory")
     return files
+
+
+def _no_sql_reason(folder: Path) -> str:
+    """Why a folder gave nothing to lint, and what to run instead."""
+    if any(folder.rglob("[0-9]*.py")):
+        return (
+            "no .sql files, only Django migrations (.py): plan those with "
+            "`manage.py dbgov plan` (lint reads plain SQL)"
+        )
+    return "no .sql files to lint"
 
 
 def _display(path: Path) -> str:
@@ -106,9 +118,12 @@ def _migration(
     statements = [
         Statement(sql=f.sql, facts=f) for f in split_and_analyse_each(sql, pg_version=pg_version)
     ]
+    from .analysis.compat import SQUAWK, squawk_file_ignores
+
     operation = Operation(
         index=0, type="SQL", description=f"SQL file {name}", statements=statements
     )
+    file_ignores = squawk_file_ignores(sql)
     return Migration(
         app_label="sql",
         name=name,
@@ -117,6 +132,7 @@ def _migration(
         atomic=atomic,
         operations=[operation],
         sha256=hashlib.sha256(data).hexdigest(),
+        tool_ignores={SQUAWK: file_ignores} if file_ignores else {},
     )
 
 
@@ -137,10 +153,14 @@ def lint_sql(
     server_version = pg_major(int(version)) * 10000 if version else None
     plan = Plan(database="lint", server_version=server_version, selection="files")
     for name, sql in sources.items():
+        data = sql.encode("utf-8", "surrogatepass")
+        # psql skips a UTF-8 byte-order mark at the start of a file and runs the rest:
+        # so does the analysis (PostgreSQL's parser would see a stray character).
+        sql = sql.removeprefix("\ufeff")
         migration = _migration(
             name,
             sql,
-            sql.encode("utf-8", "surrogatepass"),
+            data,
             atomic=assume_in_transaction,
             pg_version=server_version,
         )
@@ -150,32 +170,39 @@ def lint_sql(
         one = Plan(database="lint", server_version=server_version, selection="files")
         one.migrations = [migration]
         plan.findings.extend(
-            evaluate(one, settings=settings, scope="sql", created_by=_created_by(one))
+            evaluate(
+                one,
+                settings=settings,
+                scope="sql",
+                created_by=_created_by(one, in_transaction=assume_in_transaction),
+            )
         )
     return plan
 
 
-def _created_by(plan: Plan) -> dict[str, str]:
-    """Tables the files create (new: locking rules skip them), marking each statement.
+def _created_by(plan: Plan, *, in_transaction: bool = False) -> dict[str, str]:
+    """Tables the files create (new: locking rules skip them), marking each statement
+    new when every table it touches was created before it (and not rolled back).
 
     Like facts.attach_facts, but keeps the facts split_and_analyse_each gave (with the
     comments and line numbers of the whole file)."""
-    from .analysis.facts import ANY_TASK, created_table, normalize_table
+    from .analysis.facts import ANY_TASK, created_before_each, created_table, normalize_table
 
     created: dict[str, str] = {}
     for migration in plan.migrations:
-        for operation in migration.operations:
-            for statement in operation.statements:
-                facts = statement.facts
-                if facts is None:
-                    continue
-                new = created_table(facts)
-                if new:
-                    created[new] = ANY_TASK
-                    statement.new_table = True
-                else:
-                    tables = [normalize_table(t) for t in facts.tables]
-                    statement.new_table = bool(tables) and all(t in created for t in tables)
+        statements = [s for o in migration.operations for s in o.statements]
+        earlier = created_before_each([s.facts for s in statements], in_transaction=in_transaction)
+        for statement, before in zip(statements, earlier, strict=True):
+            facts = statement.facts
+            if facts is None:
+                continue
+            new = created_table(facts)
+            if new:
+                created[new] = ANY_TASK
+                statement.new_table = True
+            else:
+                tables = [normalize_table(t) for t in facts.tables]
+                statement.new_table = bool(tables) and all(t in before for t in tables)
     return created
 
 

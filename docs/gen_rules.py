@@ -3,8 +3,9 @@
     python docs/gen_rules.py            # rewrite docs/rules.md
     python docs/gen_rules.py --check    # exit 1 when docs/rules.md is out of date
 
-SQL rules take their before/after examples from tests/analysis/rules_sql/<id>.bad.sql
-and .good.sql (the files the tests lint); Django rules from DJANGO_EXAMPLES below.
+Every rule's text and before/after examples come from its own module,
+dbgov/analysis/rules/<category>/<rule_id>.py (``summary``, ``why``,
+``safe_alternative``, ``bad``, ``good``): the examples the tests run.
 """
 
 from __future__ import annotations
@@ -21,59 +22,9 @@ from django.conf import settings  # noqa: E402
 if not settings.configured:
     settings.configure(INSTALLED_APPS=[], DBGOV={})
 
-from dbgov.analysis.rules import all_rules  # noqa: E402
+from dbgov.analysis.rules import Rule, all_rules  # noqa: E402
 
-CASES = ROOT / "tests" / "analysis" / "rules_sql"
 OUT = ROOT / "docs" / "rules.md"
-
-DJANGO_EXAMPLES: dict[str, tuple[str, str]] = {
-    "missing-task": (
-        "class Migration(migrations.Migration):\n    operations = [...]",
-        'class Migration(migrations.Migration):\n    dbgov_task = "T-021"\n    operations = [...]',
-    ),
-    "render-failed": (
-        'migrations.RemoveConstraint("order", "no_such_constraint")',
-        "# fix the operation so that `manage.py sqlmigrate` renders it",
-    ),
-    "runpython-no-reverse": (
-        "migrations.RunPython(backfill_currency)",
-        "migrations.RunPython(backfill_currency, reverse_code=migrations.RunPython.noop)",
-    ),
-    "runsql-no-reverse": (
-        'migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm")',
-        'migrations.RunSQL(\n    "CREATE EXTENSION IF NOT EXISTS pg_trgm",\n    reverse_sql="DROP EXTENSION IF EXISTS pg_trgm",\n)',
-    ),
-    "irreversible-operation": (
-        "# an operation Django cannot reverse, e.g. a custom one without database_backwards",
-        "# split it into reversible steps, or document the roll-forward plan",
-    ),
-    "data-migration": (
-        "migrations.RunPython(backfill, migrations.RunPython.noop)  # next to AddField",
-        "# 0012_add_field.py: AddField(null=True)\n# 0013_backfill.py (atomic = False): RunPython(backfill_in_batches, noop)",
-    ),
-    "data-and-schema-mixed": (
-        'operations = [\n    migrations.AddField("order", "currency", models.CharField(max_length=3, null=True)),\n    migrations.RunPython(backfill_currency, migrations.RunPython.noop),\n]',
-        "# 0012: AddField only\n# 0013 (dependencies = [0012]): RunPython only",
-    ),
-    "runpython-imports-models": (
-        'from project.shop.models import Order\n\ndef backfill(apps, schema_editor):\n    Order.objects.update(currency="EUR")',
-        'def backfill(apps, schema_editor):\n    Order = apps.get_model("shop", "Order")\n    Order.objects.filter(currency__isnull=True).update(currency="EUR")',
-    ),
-    "index-without-purpose": (
-        'migrations.AddIndex("order", models.Index(fields=["status"], name="orders_status_idx"))',
-        'dbgov_index_purpose = {"orders_status_idx": "open orders by status"}\n'
-        'operations = [AddIndexConcurrently("order", models.Index(fields=["status"], name="orders_status_idx"))]',
-    ),
-    "table-naming": (
-        'migrations.CreateModel("Order", [...], options={"db_table": "orders"})',
-        'migrations.CreateModel("Order", [...])  # table shop_order',
-    ),
-    "table-standard-columns": (
-        'migrations.CreateModel("Coupon", [("id", models.BigAutoField(primary_key=True)), ("code", models.TextField())])',
-        'migrations.CreateModel("Coupon", [\n    ("id", models.BigAutoField(primary_key=True)),\n    ("code", models.TextField()),\n'
-        '    ("created_at", models.DateTimeField(auto_now_add=True)),\n    ("updated_at", models.DateTimeField(auto_now=True)),\n])',
-    ),
-}
 
 CATEGORY_TITLES = {
     "process": "Process",
@@ -88,17 +39,12 @@ CATEGORY_TITLES = {
 }
 
 
-def _example(rule_id: str, scope: str) -> list[str]:
-    bad, good = CASES / f"{rule_id}.bad.sql", CASES / f"{rule_id}.good.sql"
-    lines: list[str] = []
-    if bad.exists() and good.exists():
-        lines += ["Before (flagged):", "", "```sql", bad.read_text().strip(), "```", ""]
-        lines += ["After:", "", "```sql", good.read_text().strip(), "```", ""]
-    if rule_id in DJANGO_EXAMPLES:
-        before, after = DJANGO_EXAMPLES[rule_id]
-        lines += ["Before (flagged):", "", "```python", before, "```", ""]
-        lines += ["After:", "", "```python", after, "```", ""]
-    return lines
+def _example(rule: type[Rule]) -> list[str]:
+    if not (rule.bad and rule.good):
+        return []
+    language = "sql" if rule.scope == "sql" else "python"
+    lines = ["Before (flagged):", "", f"```{language}", rule.bad.strip(), "```", ""]
+    return lines + ["After:", "", f"```{language}", rule.good.strip(), "```", ""]
 
 
 def render() -> str:
@@ -137,6 +83,14 @@ def render() -> str:
         "  before the statement, or after it on the same line.",
         '- Django migrations: `dbgov_ignore = {<operation index>: {"<rule-id>": "<reason>"}}`',
         "  on the Migration class (index `-1` for the whole migration).",
+        '- Switching from another linter: with `DBGOV["HONOUR_IGNORES"] = ["squawk",',
+        '  "django-migration-linter"]`, squawk\'s `-- squawk-ignore <rule>, …` (before or on the',
+        "  statement's line) and `-- squawk-ignore-file [rules]` suppress the dbgov rules that",
+        "  report the same hazard (`dbgov/analysis/compat.py` maps the ids), and",
+        "  django-migration-linter's `IgnoreMigration()` suppresses the migration's findings;",
+        "  the recorded reason names the marker. Analysis failures (`render-failed`,",
+        "  `sql-parse-error`) are never suppressed by a whole-file or whole-migration marker.",
+        "  System check `dbgov.E010` rejects an unknown tool name.",
         "",
         "Locking rules (marked *locking*) stay silent on tables created earlier in the same plan",
         "or file: nobody uses them yet. Convention and type rules still apply there.",
@@ -173,7 +127,7 @@ def render() -> str:
             f"*Instead:* {r.safe_alternative}",
             "",
         ]
-        out += _example(r.id, r.scope)
+        out += _example(r)
     return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
 
 

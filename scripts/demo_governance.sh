@@ -27,7 +27,7 @@ step $M dbgov tasks
 step $M dbgov plan --no-sql                         # stores the plan: exit 1 (needs review)
 step $M dbgov check                                 # exit 1: lacks an approval
 DBGOV_ENFORCE_ON_MIGRATE=1 step $M migrate shop      # refused, names the finding
-step $M dbgov approve --task T-040 --as dba --reason "orders is small; validated in 40 ms on staging"
+DBGOV_APPROVER_PASSWORD=dba step $M dbgov approve --task T-040 --as dba --reason "orders is small; validated in 40 ms on staging"
 step $M dbgov check                                 # exit 0
 DBGOV_ENFORCE_ON_MIGRATE=1 step $M migrate shop      # applies; the ledger records the sha256
 step $M dbgov tasks

@@ -59,10 +59,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The fast tier (`scripts/test.sh -m "not slow"`) leaves these out: the browser and
+# worker tests, and the folders whose tests start servers or replay whole corpora.
+SLOW_MARKERS = ("browser", "worker")
+SLOW_PATHS = ("tests/analysis/oracle/", "tests/sandbox/", "tests/infra/")
+# Fixtures that make a database, a staging copy, a worker or a server per test.
+SLOW_FIXTURES = {
+    "scratch_db",
+    "live_server",
+    "staging_test_db",
+    "worker_env",
+    "start_worker",
+    "rehearsal_worker",
+    "shop_pending",
+    "cluster",
+}
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Mark tests that use the browser fixtures ``browser`` (before ``-m`` selects)."""
+    """Mark tests that use the browser fixtures ``browser`` (before ``-m`` selects), and
+    the slow ones ``slow``."""
     if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
         item.add_marker(pytest.mark.browser)
+    path = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+    slow_fixtures = SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+    if (
+        slow_fixtures
+        or any(item.get_closest_marker(m) for m in SLOW_MARKERS)
+        or path.startswith(SLOW_PATHS)
+    ):
+        item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-django has ordered the tests by database use
@@ -181,6 +207,17 @@ def private_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 cluster.stop(remove=True)
         override.disable()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- the gate on migrate -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _dbgov_gate_off_inside_tests(settings: Any) -> None:
+    """CI runs with DBGOV_ENFORCE_ON_MIGRATE=1: the test databases are created with the
+    gate on (it must let them through). Inside a test, scaffolding migrates scratch
+    databases freely; tests of the gate turn it on themselves."""
+    settings.DBGOV = {**getattr(settings, "DBGOV", {}), "ENFORCE_ON_MIGRATE": False}
 
 
 # -- migration scenarios: scratch databases and swapped shop histories -------------------

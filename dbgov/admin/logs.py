@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -58,6 +59,12 @@ class ApprovalAdmin(ReadOnlyAdmin):
                 done += 1
             except (services.GovernanceError, PermissionDenied) as exc:
                 self.message_user(request, str(exc), messages.WARNING)
+            except DatabaseError as exc:  # a refusal of the database's own guards
+                self.message_user(
+                    request,
+                    f"{approval.request}: refused: {str(exc).splitlines()[0]}",
+                    messages.ERROR,
+                )
         if done:
             self.message_user(request, f"Revoked {done} approval(s).")
 

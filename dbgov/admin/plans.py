@@ -112,13 +112,14 @@ def decisions_for(
     requests = {r.pk: r for r in ApprovalRequest.objects.filter(pk__in=ids).select_related("task")}
     user = request.user
     me = user.get_username()
+    authored = services.authored_by(user)
     out = []
     for f, st in items:
         r = requests.get(st.request_id or 0)
         view = FindingView(finding=f, state=st, request=r, focus=bool(r and r.pk == focus))
         if r is not None:
-            view.mine = services.is_owner(user, r)
-            view.can_decide, view.why_not = services.can_decide(user, r)
+            view.mine = services.is_owner(user, r, authored=authored)
+            view.can_decide, view.why_not = services.can_decide(user, r, authored=authored)
             mine = [a.decision for a in st.approvals + st.rejections if a.reviewer == me]
             view.decided_by_me = mine[0] if mine else ""
             if st.decided in ("approved", "rejected") or view.decided_by_me:

@@ -99,9 +99,10 @@ class QueueChangeList(ChangeList):
         super().get_results(request)
         states = services.review_state(self.result_list)
         applied = applied_migrations()
+        authored = services.authored_by(request.user)
         for obj in self.result_list:
             obj.review = states[obj.fingerprint]
-            obj.mine = services.is_owner(request.user, obj)
+            obj.mine = services.is_owner(request.user, obj, authored=authored)
             obj.applied_unapproved = (
                 obj.app_label,
                 obj.migration_name,

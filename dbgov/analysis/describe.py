@@ -19,6 +19,12 @@ from django.conf import settings
 from django.db.migrations.migration import Migration as DjangoMigration
 from django.db.migrations.operations.base import Operation as DjangoOperation
 
+from .compat import (
+    EVERY_RULE,
+    IGNORE_MIGRATION_REASON,
+    MIGRATION_LINTER,
+    declares_ignore_migration,
+)
 from .model import Migration, Operation
 
 __all__ = ["SourceInfo", "describe_migration", "relative_path", "source_info"]
@@ -94,6 +100,11 @@ def describe_migration(migration: DjangoMigration, *, selected: bool, applied: b
         applied=applied,
         ignores={int(i): dict(rules) for i, rules in ignores.items()},
         index_purpose=dict(getattr(migration, "dbgov_index_purpose", None) or {}),
+        tool_ignores=(
+            {MIGRATION_LINTER: {EVERY_RULE: IGNORE_MIGRATION_REASON}}
+            if declares_ignore_migration(migration.operations)
+            else {}
+        ),
         operations=[
             Operation(
                 index=i,

@@ -33,6 +33,7 @@ from .describe import describe_migration
 from .errors import AnalysisError
 from .graph import load_graph
 from .model import Finding, Migration, Plan
+from .progress import Step
 from .render import Renderer
 from .render_cache import (
     RenderCache,
@@ -225,6 +226,7 @@ def build_plan(
     elif chosen.to_render:
         progress(f"{len(reports)} migration(s) from the render cache")
     plan.migrations = reports
+    _attach_phases(loader, chosen.to_render, reports)
     plan.cache_hits = sum(1 for doc in cached if doc is not None)
     if target.snapshot is not None and chosen.start == "schema":
         plan.findings.extend(_drift_against_history(executor, chosen, target, cache, env))
@@ -257,6 +259,18 @@ def build_plan(
     attach_risk(plan, target.statistics)
     plan.duration_s = time.perf_counter() - started
     return plan
+
+
+def _attach_phases(
+    loader: Any, migrations: Sequence[DjangoMigration], reports: Sequence[Migration]
+) -> None:
+    from .phases import phases_of
+
+    decisions = phases_of(loader, [(m.app_label, m.name) for m in migrations])
+    for report in reports:
+        decision = decisions[report.key]
+        report.phase = decision.phase
+        report.phase_reasons = list(decision.reasons)
 
 
 def _start_key(env: str, chosen: Selection, target: TargetFacts) -> str:
@@ -361,9 +375,10 @@ def _render(
                 save_as_template(
                     server, run.name, key=start_key, meta={"migrations": len(chosen.base)}
                 )
-            for migration, report, key, doc in zip(
-                chosen.to_render, reports, keys, cached, strict=True
+            for done, (migration, report, key, doc) in enumerate(
+                zip(chosen.to_render, reports, keys, cached, strict=True), start=1
             ):
+                progress(Step(f"{report.label}", done=done, total=len(reports)))
                 if doc is not None:
                     renderer.replay(migration, report)
                 else:
@@ -388,8 +403,9 @@ def _render_history(
     env_empty = sha(start_key, "from-empty")
     progress(f"building the history template: {len(base)} migration(s) from an empty database")
     previous = env_empty
-    for migration in base:
+    for done, migration in enumerate(base, start=1):
         report = describe_migration(migration, selected=False, applied=True)
+        progress(Step(f"history {report.label}", done=done, total=len(base)))
         previous = migration_key(previous, migration, report.sha256)
         doc = cache.get(previous)
         if doc is not None:

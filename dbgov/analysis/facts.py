@@ -1,4 +1,4 @@
-"""Attach SQL facts (sql.py) to every rendered statement and mark new tables.
+"""Attach SQL facts (the sql package) to every rendered statement and mark new tables.
 
 "New tables are not hot": a table created earlier in the plan has no traffic yet, so
 locking rules skip it (convention rules still apply). Tasks ship separately, though:
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from .details import DropDetail, ViewDetail
 from .locks import pg_major
 from .model import Operation, Plan, Statement, StatementFacts
 from .schema import Schema
@@ -31,10 +32,49 @@ def normalize_table(name: str) -> str:
 
 
 def created_table(facts: StatementFacts) -> str | None:
-    """The (normalized) table a CREATE TABLE / CREATE TABLE AS statement creates."""
-    if facts.kind in ("CREATE TABLE", "CREATE TABLE AS") and facts.details.get("table"):
-        return normalize_table(facts.details["table"])
-    return None
+    """The (normalized) relation a CREATE TABLE / CREATE TABLE AS / SELECT INTO / CREATE
+    [MATERIALIZED] VIEW statement creates (CREATE OR REPLACE VIEW may replace a live one)."""
+    kind = facts.kind
+    view = facts.detail(ViewDetail)
+    if kind in ("CREATE TABLE", "CREATE TABLE AS", "CREATE MATERIALIZED VIEW"):
+        name = facts.details.table
+    elif kind == "CREATE VIEW" and view is not None and not view.replace:
+        name = view.view
+    else:
+        return None
+    return normalize_table(name) if name else None
+
+
+def created_before_each(
+    facts: Sequence[StatementFacts | None], *, in_transaction: bool = False
+) -> list[frozenset[str]]:
+    """For each statement in execution order, the (normalized) tables that earlier
+    statements created and that still exist: a ROLLBACK undoes the CREATEs since its
+    BEGIN (or since the start, in a migration that runs in one transaction), a DROP
+    TABLE removes the table. A statement before the CREATE does not see it as new."""
+    live: set[str] = set()
+    since_begin: set[str] | None = set() if in_transaction else None
+    out: list[frozenset[str]] = []
+    for f in facts:
+        out.append(frozenset(live))
+        if f is None:
+            continue
+        new = created_table(f)
+        if new:
+            live.add(new)
+            if since_begin is not None:
+                since_begin.add(new)
+        elif f.kind == "DROP TABLE":
+            drop = f.detail(DropDetail)
+            live.difference_update(normalize_table(t) for t in (drop.objects if drop else ()))
+        elif f.kind == "BEGIN":
+            since_begin = set()
+        elif f.kind in ("COMMIT", "END"):
+            since_begin = None
+        elif f.kind == "ROLLBACK":
+            live.difference_update(since_begin or ())
+            since_begin = None
+    return out
 
 
 def is_new_for(created_by: dict[str, str], table: str, task: str | None) -> bool:

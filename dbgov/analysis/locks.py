@@ -126,7 +126,7 @@ ALTER_TABLE_ACTIONS: dict[str, AlterAction] = {
     "AT_DropColumn": AlterAction("DROP COLUMN", AE),
     "AT_AddIndex": AlterAction("ADD INDEX", AE, scans=True),
     "AT_ReAddIndex": AlterAction("ADD INDEX", AE, scans=True),
-    # constraint kind decides: see sql.py (FOREIGN KEY → SHARE ROW EXCLUSIVE …)
+    # constraint kind decides: see sql/tables.py (FOREIGN KEY → SHARE ROW EXCLUSIVE …)
     "AT_AddConstraint": AlterAction("ADD CONSTRAINT", AE),
     "AT_ReAddConstraint": AlterAction("ADD CONSTRAINT", AE),
     "AT_AlterConstraint": AlterAction("ALTER CONSTRAINT", AE),
@@ -170,7 +170,7 @@ ALTER_TABLE_ACTIONS: dict[str, AlterAction] = {
     "AT_ForceRowSecurity": AlterAction("FORCE ROW LEVEL SECURITY", AE),
     "AT_NoForceRowSecurity": AlterAction("NO FORCE ROW LEVEL SECURITY", AE),
     "AT_GenericOptions": AlterAction("OPTIONS", AE),
-    # PostgreSQL 12+; before 12 ACCESS EXCLUSIVE on the parent (see sql.py)
+    # PostgreSQL 12+; before 12 ACCESS EXCLUSIVE on the parent (see sql/tables.py)
     "AT_AttachPartition": AlterAction("ATTACH PARTITION", SUE, scans=True),
     "AT_DetachPartition": AlterAction("DETACH PARTITION", AE),
     "AT_DetachPartitionFinalize": AlterAction("DETACH PARTITION FINALIZE", SUE),
@@ -243,7 +243,7 @@ def reloptions_lock(names: list[str]) -> LockLevel:
 #                            REFRESH MATERIALIZED VIEW (without CONCURRENTLY), many
 #                            ALTER INDEX / ALTER TABLE forms; default of LOCK TABLE
 #
-# (lock, rewrites, scans) per statement kind as sql.py names them; statements whose
+# (lock, rewrites, scans) per statement kind as the sql package names them; statements whose
 # lock depends on options (CONCURRENTLY, FULL) are listed once per variant.
 STATEMENT_LOCKS: dict[str, tuple[LockLevel, bool, bool]] = {
     "SELECT": (LockLevel.ACCESS_SHARE, False, False),
@@ -291,7 +291,7 @@ STATEMENT_LOCKS: dict[str, tuple[LockLevel, bool, bool]] = {
     "REFRESH MATERIALIZED VIEW CONCURRENTLY": (LockLevel.EXCLUSIVE, False, True),
     # RENAME of a table, column or constraint: ACCESS EXCLUSIVE (sql-altertable.html).
     # ALTER INDEX … RENAME takes SHARE UPDATE EXCLUSIVE from PostgreSQL 12 on
-    # (sql-alterindex.html); sql.py applies the version.
+    # (sql-alterindex.html); sql/objects.py applies the version.
     "RENAME": (AE, False, False),
     "RENAME INDEX": (SUE, False, False),
     "SET SCHEMA": (AE, False, False),

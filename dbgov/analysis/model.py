@@ -8,11 +8,16 @@ report schema (dbgov/schemas/plan.schema.json): change them only with a schema b
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .details import Detail
 
 if TYPE_CHECKING:
     from .risk.estimates import Estimate
+
+D = TypeVar("D", bound=Detail)
 
 
 class Severity(enum.StrEnum):
@@ -107,10 +112,14 @@ class StatementFacts:
     concurrently: bool = False
     # False for statements PostgreSQL refuses inside a transaction block
     transactional: bool = True
-    # Statement-specific details rules may use (column names, types, defaults, …)
-    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Statement-specific details, a dataclass per statement family (details.py)
+    details: Detail = field(default_factory=Detail, compare=False, hash=False)
     # Set when the statement did not parse; then the other facts are empty
     parse_error: str | None = None
+
+    def detail(self, family: type[D]) -> D | None:
+        """``details`` when it is of ``family`` (e.g. IndexDetail), else None."""
+        return self.details if isinstance(self.details, family) else None
 
     @property
     def lock(self) -> LockLevel | None:
@@ -184,10 +193,34 @@ class Migration:
     ignores: dict[int, dict[str, str]] = field(default_factory=dict)
     # Query patterns the migration's indexes serve: {index name: pattern name}
     index_purpose: dict[str, str] = field(default_factory=dict)
+    # "pre" (the running release survives it) or "post" (needs the new release first),
+    # and why (analysis/phases.py)
+    phase: str = "pre"
+    phase_reasons: list[str] = field(default_factory=list)
+    # Other linters' ignore markers found in the file, {tool: {rule id or "*": reason}};
+    # applied only for the tools DBGOV["HONOUR_IGNORES"] names (analysis/compat.py).
+    tool_ignores: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.app_label, self.name)
+
+    @property
+    def sql_sha256(self) -> str | None:
+        """sha256 of the SQL the migration renders, in execution order (None: none)."""
+        statements = [s.sql for _, s in self.statements_in_order()]
+        if not statements:
+            return None
+        return hashlib.sha256("\n".join(statements).encode()).hexdigest()
+
+    @property
+    def content_sha256(self) -> str | None:
+        """What approvals bind to: the file and the SQL it renders, so that a change in
+        anything the migration reads (a .sql file beside it) makes approvals stale."""
+        sql = self.sql_sha256
+        if sql is None or self.sha256 is None:
+            return self.sha256
+        return hashlib.sha256(f"{self.sha256}:{sql}".encode()).hexdigest()
 
     def statements_in_order(self) -> list[tuple[Operation, Statement]]:
         """Every statement with its operation, in the order ``migrate`` executes them.

@@ -24,9 +24,10 @@ SAFE = "safe"
 
 
 def fingerprint(finding: Finding, sha256: str | None) -> str:
-    """Stable identity of a finding: the migration file content, operation and rule.
+    """Stable identity of a finding: the migration's content (``Migration.content_sha256``:
+    its file and the SQL it renders), operation and rule.
 
-    Editing the migration file changes it, which is how approvals go stale.
+    Editing the migration file, or anything it reads, changes it: approvals go stale.
     """
     raw = f"{sha256 or ''}:{finding.app_label}.{finding.migration}:{finding.operation_index}:{finding.rule_id}"
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -133,7 +134,7 @@ def _finding_json(f: Finding, sha256: str | None) -> dict[str, Any]:
 
 def to_json(plan: Plan) -> dict[str, Any]:
     grouped = _by_operation(plan)
-    sha = {m.key: m.sha256 for m in plan.migrations}
+    sha = {m.key: m.content_sha256 for m in plan.migrations}
 
     def op_json(m: Migration, o: Operation) -> dict[str, Any]:
         return {
@@ -171,6 +172,8 @@ def to_json(plan: Plan) -> dict[str, Any]:
                 "sha256": m.sha256,
                 "replaces": [list(r) for r in m.replaces],
                 "risk": risk_class(f for f in plan.findings if (f.app_label, f.migration) == m.key),
+                "phase": m.phase,
+                "phase_reasons": list(m.phase_reasons),
                 "operations": [op_json(m, o) for o in m.operations],
             }
             for m in plan.selected
@@ -197,7 +200,8 @@ def to_sarif(plan: Plan, rules: Iterable[Any] = ()) -> dict[str, Any]:
     catalogue = {r.id: r for r in rules}
     used = sorted({f.rule_id for f in plan.findings})
     index = {rule_id: i for i, rule_id in enumerate(used)}
-    sha = {m.key: m.sha256 for m in plan.migrations}
+    sha = {m.key: m.content_sha256 for m in plan.migrations}
+    phase = {m.key: m.phase for m in plan.migrations}
 
     def rule_json(rule_id: str) -> dict[str, Any]:
         rule = catalogue.get(rule_id)
@@ -228,6 +232,7 @@ def to_sarif(plan: Plan, rules: Iterable[Any] = ()) -> dict[str, Any]:
             "properties": {
                 "severity": f.severity.value,
                 "migration": f.migration_label,
+                "phase": phase.get((f.app_label or "", f.migration or "")),
                 "operationIndex": f.operation_index,
                 "lock": f.lock.value if f.lock else None,
                 "rewrites": f.rewrites,
@@ -341,7 +346,10 @@ def render_text(plan: Plan, style: Any = None, *, show_sql: bool = True) -> str:
             style.MIGRATE_HEADING(f"{m.label}")
             + f"  task {m.task or style.ERROR('none')}"
             + f"  [{_severity_style(style, risk)(risk)}]"
+            + f"  {m.phase}-deploy"
         )
+        for reason in m.phase_reasons:
+            out.append("  " + style.NOTICE(f"{m.phase}-deploy: {reason}"))
         out.append(f"  {m.path or '?'}" + ("" if m.atomic else "  (atomic = False)"))
         for f in grouped.get((m.app_label, m.name, None), []):
             out.extend(_finding_lines(style, f))

@@ -12,6 +12,7 @@ from ..analysis.errors import AnalysisError
 from ..analysis.model import Plan
 from ..analysis.report import to_json, to_sarif
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
+from .progress import StderrProgress
 
 
 class Subcommand(BaseSubcommand):
@@ -34,9 +35,7 @@ class Subcommand(BaseSubcommand):
 
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
-        def progress(message: str) -> None:
-            if not quiet:
-                self.stderr.write(message, style_func=self.style.NOTICE)
+        progress = StderrProgress(self, quiet=quiet)
 
         try:
             plan = build_drift(
@@ -46,6 +45,8 @@ class Subcommand(BaseSubcommand):
             if options.get("traceback"):
                 raise
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+        finally:
+            progress.close()
         if options["format"] == "json":
             self.stdout.write(json.dumps(to_json(plan), indent=2))
         elif options["format"] == "sarif":

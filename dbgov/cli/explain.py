@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
+from .errors import task_key
 
 
 class Subcommand(BaseSubcommand):
@@ -22,7 +23,7 @@ class Subcommand(BaseSubcommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--task", metavar="T-NNN", help="The task to rehearse.")
+        parser.add_argument("--task", type=task_key, metavar="T-NNN", help="The task to rehearse.")
         parser.add_argument(
             "--database",
             metavar="ALIAS",
@@ -55,7 +56,13 @@ class Subcommand(BaseSubcommand):
     def handle(self, **options: Any) -> int:
         from dbgov.conf import dbgov_settings
         from dbgov.explain.copy import CopyError, ensure_staging
+        from dbgov.explain.readiness import RehearsalNotConfigured, require_rehearsal
 
+        if options.get("task"):
+            try:
+                require_rehearsal()
+            except RehearsalNotConfigured as exc:
+                raise CommandError(f"cannot rehearse: {exc}", returncode=EXIT_ERROR) from exc
         try:
             alias = ensure_staging(options.get("database") or dbgov_settings.STAGING_DATABASE)
         except CopyError as exc:
@@ -108,13 +115,19 @@ class Subcommand(BaseSubcommand):
                 returncode=EXIT_ERROR,
             )
         task = Task.objects.filter(key=key).first()
+        created = task is None
         if task is None:
             task = Task.objects.create(key=key, title=f"{key} (from {', '.join(files)})")
-            self.stderr.write(f"Created task {key}: its migrations are {', '.join(files)}.")
         try:
             run = enqueue_rehearsal(task, requested_by="dbgov explain", alias=alias)
-        except BrokerUnavailable as exc:
-            raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+        except Exception as exc:
+            if created:  # nothing half-written: the task was made for this run only
+                task.delete()
+            if isinstance(exc, BrokerUnavailable):
+                raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+            raise
+        if created:
+            self.stderr.write(f"Created task {key}: its migrations are {', '.join(files)}.")
         if not options["wait"]:
             if options["format"] == "json":
                 self.stdout.write(json.dumps({"run": run.pk, "task": key, "status": run.status}))

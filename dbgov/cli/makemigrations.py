@@ -35,15 +35,24 @@ class TaskMakemigrations(makemigrations.Command):
     """Django's makemigrations; each file it writes carries the task key."""
 
     task: str = ""
+    author: Any = None
     written_files: list[str]
 
     def write_migration_files(
         self, changes: Any, update_previous_migration_paths: Any = None
     ) -> None:
+        from ..governance.authors import record_makemigrations_author
+
         before = len(self.written_files)
         super().write_migration_files(changes, update_previous_migration_paths)
         for path in self.written_files[before:]:
             add_task_attribute(path, self.task)
+        if self.dry_run:
+            return
+        # Four eyes: whoever wrote the migration never approves it (audited).
+        for app_label, migrations in changes.items():
+            for migration in migrations:
+                record_makemigrations_author(app_label, migration.name, user=self.author)
 
 
 class Subcommand(BaseSubcommand):
@@ -58,6 +67,11 @@ class Subcommand(BaseSubcommand):
         parser.add_argument("--dry-run", action="store_true", help="show, write nothing")
         parser.add_argument("--check", action="store_true", help="exit 1 if changes are missing")
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            help="the author (default: your login name and git's user.email, matched to users)",
+        )
 
     def handle(self, **options: Any) -> int:
         from ..models import Task
@@ -75,6 +89,16 @@ class Subcommand(BaseSubcommand):
             )
         cmd = TaskMakemigrations(stdout=self.stdout._out, stderr=self.stderr._out)  # type: ignore[arg-type]
         cmd.task = key
+        if options.get("username"):
+            from django.contrib.auth import get_user_model
+
+            User = get_user_model()
+            try:
+                cmd.author = User._default_manager.get_by_natural_key(options["username"])
+            except User.DoesNotExist:
+                raise CommandError(
+                    f"unknown user {options['username']!r}", returncode=EXIT_ERROR
+                ) from None
         cmd.style = self.style
         cmd.execute(
             *options["app_labels"],

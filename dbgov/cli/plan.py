@@ -12,9 +12,12 @@ from django.core.management.base import CommandError
 from ..analysis.engine import build_plan
 from ..analysis.errors import AnalysisError
 from ..analysis.model import Plan
+from ..analysis.phases import keep_phase
 from ..analysis.report import render_text, to_json, to_sarif
 from ..analysis.rules import all_rules
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
+from .errors import task_key
+from .progress import StderrProgress
 
 
 def parse_targets(tokens: list[str]) -> list[tuple[str, str | None]]:
@@ -69,7 +72,9 @@ class Subcommand(BaseSubcommand):
         parser.add_argument(
             "--all", action="store_true", help="the whole history, not only pending migrations"
         )
-        parser.add_argument("--task", help="only the pending migrations of this task (T-NNN)")
+        parser.add_argument(
+            "--task", type=task_key, help="only the pending migrations of this task (T-NNN)"
+        )
         parser.add_argument(
             "--since",
             metavar="REF",
@@ -81,9 +86,21 @@ class Subcommand(BaseSubcommand):
             action="store_true",
             help="render every migration again instead of reusing the render cache",
         )
+        parser.add_argument(
+            "--phase",
+            choices=["pre", "post"],
+            help="only what `migrate --phase pre` applies before the deploy (up to the first "
+            "post-deploy migration), or what `--phase post` applies after it",
+        )
         parser.add_argument("--no-sql", action="store_true", help="text format: hide the SQL")
         parser.add_argument(
             "--no-save", action="store_true", help="do not store the plan for review"
+        )
+        parser.add_argument(
+            "--requester",
+            metavar="USER",
+            help="who asks for the review (never approves it); default: the user whose "
+            "email is git's user.email, or whose name is your login",
         )
         add_output_arguments(parser)
 
@@ -97,11 +114,15 @@ class Subcommand(BaseSubcommand):
                 returncode=EXIT_ERROR,
             )
         selection = chosen[0] if chosen else "pending"
+        if options["task"] and not _task_has_migrations(options["task"]):
+            raise CommandError(
+                f"no migration file names task {options['task']} "
+                f"(class attribute dbgov_task = {options['task']!r})",
+                returncode=EXIT_ERROR,
+            )
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
-        def progress(message: str) -> None:
-            if not quiet:
-                self.stderr.write(message, style_func=self.style.NOTICE)
+        progress = StderrProgress(self, quiet=quiet)
 
         try:
             plan = build_plan(
@@ -117,19 +138,75 @@ class Subcommand(BaseSubcommand):
             if options.get("traceback"):
                 raise
             raise CommandError(str(exc), returncode=EXIT_ERROR) from exc
+        finally:
+            progress.close()
+        if options.get("phase"):
+            plan = keep_phase(plan, options["phase"])
         governance = _governance()
         if governance is None and not options["no_save"]:
             progress("dbgov's tables are not migrated: the plan is not stored for review")
+        accepted = None
         if governance is not None:
             # "never modify applied migrations": changed or missing applied files
-            plan.findings.extend(governance.integrity_findings(options["database"]))
+            plan.findings.extend(governance.integrity_findings(options["database"], plan))
+            accepted = _apply_baseline(plan)
         stored = None
         if governance is not None and not options["no_save"]:
-            stored = governance.save_plan(plan)
+            stored = governance.save_plan(plan, author=_requester(options.get("requester")))
         write_plan(self, plan, options["format"], show_sql=not options["no_sql"])
         if governance is not None and options["format"] == "text":
             write_review(self, plan, governance, stored)
-        return EXIT_NEEDS_REVIEW if plan.needs_review else EXIT_OK
+            if accepted is not None and accepted[1]:
+                self.stdout.write(
+                    f"Baseline: {accepted[0]} finding(s) of this plan accepted by the baseline "
+                    f"and not shown ({accepted[1]} in the baseline; dbgov baseline --status)."
+                )
+        broken = _integrity_violations(self, options["format"]) if governance else False
+        return EXIT_NEEDS_REVIEW if plan.needs_review or broken else EXIT_OK
+
+
+def _integrity_violations(cmd: BaseSubcommand, fmt: str) -> bool:
+    """The signed chains, verified as ``check`` does (on stderr for machine formats)."""
+    from ..governance.integrity import check
+
+    violations, _ = check()
+    for v in violations:
+        line = f"integrity-violation: {v.message}"
+        if fmt == "text":
+            cmd.stdout.write(cmd.style.ERROR(line))
+        else:
+            cmd.stderr.write(line)
+    return bool(violations)
+
+
+def _requester(username: str | None) -> Any:
+    """The plan's requester: excluded from deciding on the requests it opens."""
+    from django.contrib.auth import get_user_model
+
+    from ..governance.authors import current_user
+
+    if not username:
+        return current_user()
+    User = get_user_model()
+    try:
+        return User._default_manager.get_by_natural_key(username)
+    except User.DoesNotExist:
+        raise CommandError(f"unknown user {username!r}", returncode=EXIT_ERROR) from None
+
+
+def _apply_baseline(plan: Plan) -> tuple[int, int]:
+    """Drop the findings the baseline accepted: (dropped, size of the baseline)."""
+    from ..governance.baseline import apply_baseline, baseline_size
+
+    return apply_baseline(plan), baseline_size()
+
+
+def _task_has_migrations(key: str) -> bool:
+    """Whether any migration on disk names ``key`` (applied or not; no database read)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return any(getattr(m, "dbgov_task", None) == key for m in loader.disk_migrations.values())
 
 
 def _governance() -> Any:

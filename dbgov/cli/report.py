@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from . import EXIT_ERROR, EXIT_NEEDS_REVIEW, EXIT_OK, BaseSubcommand
+from .errors import task_key
 
 
 class Subcommand(BaseSubcommand):
@@ -18,7 +19,7 @@ class Subcommand(BaseSubcommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--task", metavar="T-NNN", required=True)
+        parser.add_argument("--task", type=task_key, metavar="T-NNN", required=True)
         parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
 
     def handle(self, **options: Any) -> int:

@@ -29,8 +29,29 @@ class Subcommand(BaseSubcommand):
             help="add users to the developer group",
         )
         parser.add_argument("--database", default="default")
+        parser.add_argument(
+            "--sql",
+            action="store_true",
+            help="print the GRANTs of the three database roles (application, migrator, "
+            "reviewers' admin) instead; see docs/security.md",
+        )
+        parser.add_argument("--app-role", default="dbgov_app", metavar="ROLE")
+        parser.add_argument("--migrator-role", default="dbgov_migrator", metavar="ROLE")
+        parser.add_argument("--reviewer-role", default="dbgov_reviewer", metavar="ROLE")
 
     def handle(self, **options: Any) -> int:
+        if options["sql"]:
+            from ..governance.grants import RoleNames, grants_sql
+
+            names = RoleNames(
+                app=options["app_role"],
+                migrator=options["migrator_role"],
+                reviewer=options["reviewer_role"],
+            )
+            if len({names.app, names.migrator, names.reviewer}) != 3:
+                raise CommandError("the three roles need three names", returncode=EXIT_ERROR)
+            self.stdout.write(grants_sql(names, options["database"]), ending="")
+            return 0
         from ..governance.roles import ensure_dba_group, ensure_developer_group
         from ..governance.services import audit
 

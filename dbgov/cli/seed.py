@@ -57,6 +57,9 @@ class Subcommand(BaseSubcommand):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, **options: Any) -> int:
+        from dbgov.extras import require
+
+        require("seeds", "dbgov seed")
         from dbgov.seeds import SeedError, seed, seed_status
 
         fmt = options["format"]

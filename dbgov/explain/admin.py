@@ -311,6 +311,7 @@ class ExplainRunAdmin(_desk()):  # type: ignore[misc]
 
     def rehearse_view(self, request: HttpRequest, task_id: int) -> HttpResponse:
         from .copy import CopyError
+        from .readiness import RehearsalNotConfigured
         from .runs import BrokerUnavailable, enqueue_rehearsal
 
         if request.method != "POST":
@@ -322,7 +323,7 @@ class ExplainRunAdmin(_desk()):  # type: ignore[misc]
             return HttpResponseRedirect(back)
         try:
             run = enqueue_rehearsal(task, requested_by=request.user.get_username())
-        except (BrokerUnavailable, CopyError) as exc:
+        except (BrokerUnavailable, CopyError, RehearsalNotConfigured) as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(back)
         self.message_user(

@@ -18,7 +18,6 @@ from typing import Any
 
 import psycopg
 from django.db import connections, transaction
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from dbgov.conf import dbgov_settings
@@ -71,7 +70,9 @@ class BrokerUnavailable(Exception):
 
 def task_migration_files(task_key: str) -> list[str]:
     """Migrations on disk that name ``task_key`` (no database needed)."""
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    from dbgov.analysis.graph import load_graph  # a broken file or graph: one clear error
+
+    loader = load_graph(None)
     return sorted(
         f"{app}.{name}"
         for (app, name), m in loader.disk_migrations.items()
@@ -87,6 +88,9 @@ def enqueue_rehearsal(
     If the broker cannot be reached the run is deleted again (nothing is left
     queued that no worker will ever see) and BrokerUnavailable is raised.
     """
+    from dbgov.explain.readiness import require_rehearsal
+
+    require_rehearsal()  # staging alias, the rehearsal extra, a Celery app: else say what
     from dbgov.tasks import rehearse
 
     alias = ensure_staging(alias or dbgov_settings.STAGING_DATABASE)

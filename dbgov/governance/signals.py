@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.apps import AppConfig
@@ -10,6 +11,10 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from dbgov.models import Ledger
+
+# Set while dbgov's migrate runs: its executor callback records the ledger (every app,
+# with or without models), so post_migrate does not record it a second time.
+ledger_by_executor: ContextVar[bool] = ContextVar("dbgov_ledger_by_executor", default=False)
 
 
 def _installed(using: str) -> bool:
@@ -29,7 +34,8 @@ def record_applied_migrations(
         return
     from .services import record_ledger, refresh_task_statuses
 
-    record_ledger(plan, using=using, app_label=sender.label)
+    if not ledger_by_executor.get():  # migrate called around dbgov's command
+        record_ledger(plan, using=using, app_label=sender.label)
     if sender.label == "dbgov" and using == "default":
         from dbgov.models import Task
 

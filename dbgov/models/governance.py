@@ -17,6 +17,9 @@ from __future__ import annotations
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+from .integrity import ChainedModel
 
 __all__ = [
     "Approval",
@@ -28,6 +31,8 @@ __all__ = [
     "PlanMigration",
     "PlanOperation",
     "SEVERITY_CHOICES",
+    "StoredFinding",
+    "StoredPlan",
 ]
 
 SEVERITY_CHOICES = [
@@ -88,6 +93,10 @@ class PlanMigration(models.Model):
     selected = models.BooleanField(default=True)
     applied = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    # Before or after the deploy (dbgov/analysis/phases.py)
+    phase = models.CharField(
+        max_length=4, choices=[("pre", "pre-deploy"), ("post", "post-deploy")], default="pre"
+    )
 
     class Meta:
         ordering = ["plan", "position"]
@@ -283,8 +292,20 @@ _FOUR_EYES_SQL = """
 """
 
 
-class Approval(models.Model):
-    """One decision on one finding content. Append-only in the database."""
+class Approval(ChainedModel):
+    """One decision on one finding content. Append-only in the database, signed and
+    chained (dbgov.models.integrity)."""
+
+    SIGNED_FIELDS = (
+        "request_id",
+        "fingerprint",
+        "decision",
+        "reviewer_id",
+        "reviewer_permitted",
+        "reason",
+        "revokes_id",
+        "created_at",
+    )
 
     class Decision(models.TextChoices):
         APPROVED = "approved", "Approved"
@@ -306,7 +327,11 @@ class Approval(models.Model):
         related_name="revoked_by",
         help_text="The approval this revocation withdraws.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Whether the reviewer held dbgov.approve_finding when deciding (signed): the gate
+    # counts an approval only if so (None: decided before dbgov recorded it).
+    reviewer_permitted = models.BooleanField(null=True, editable=False)
+    # Not auto_now_add: the value is signed before the row is inserted.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -336,8 +361,10 @@ class Approval(models.Model):
         return f"{self.decision} by {self.reviewer_id} on {self.fingerprint[:12]}"
 
 
-class AuditEvent(models.Model):
-    """Append-only log of every governance action."""
+class AuditEvent(ChainedModel):
+    """Append-only log of every governance action, signed and chained."""
+
+    SIGNED_FIELDS = ("action", "actor_id", "actor_name", "subject", "reason", "data", "created_at")
 
     action = models.CharField(max_length=64, db_index=True)
     actor = models.ForeignKey(
@@ -351,7 +378,7 @@ class AuditEvent(models.Model):
     subject = models.CharField(max_length=400, blank=True)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -365,11 +392,23 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
 
 
-class Ledger(models.Model):
-    """Checksum of a migration file when it was applied (or unapplied). Append-only.
+class Ledger(ChainedModel):
+    """Checksum of a migration file (and of the SQL it ran) when it was applied (or
+    unapplied). Append-only, signed and chained.
 
     The latest row per (database, app_label, name) is what that database holds.
     """
+
+    SIGNED_FIELDS = (
+        "database",
+        "app_label",
+        "name",
+        "action",
+        "sha256",
+        "sql_sha256",
+        "path",
+        "recorded_at",
+    )
 
     class Action(models.TextChoices):
         APPLIED = "applied", "Applied"
@@ -381,7 +420,9 @@ class Ledger(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     sha256 = models.CharField(max_length=64, blank=True)
     path = models.CharField(max_length=500, blank=True)
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    # sha256 of the SQL the migration sent when applied (empty: not captured).
+    sql_sha256 = models.CharField(max_length=64, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["database", "app_label", "name", "-id"]
@@ -397,3 +438,11 @@ class Ledger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.database}: {self.app_label}.{self.name} {self.action} {self.sha256[:12]}"
+
+
+# The governance code's names for the stored plan and finding: ``dbgov.analysis.model``
+# has its own ``Plan`` and ``Finding`` (what the analysis returns). The classes keep their
+# names because content types, permission codenames (``dbgov.view_plan``) and admin
+# URLs derive from them.
+StoredPlan = Plan
+StoredFinding = Finding

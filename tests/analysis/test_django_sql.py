@@ -10,6 +10,16 @@ from __future__ import annotations
 
 import pytest
 
+from dbgov.analysis.details import (
+    AlterCommand,
+    AlterTableDetail,
+    CommentDetail,
+    CreateTableDetail,
+    DmlDetail,
+    IndexDetail,
+    SetDetail,
+)
+from dbgov.analysis.model import StatementFacts
 from dbgov.analysis.sql import split_and_analyse
 
 from . import django_sql
@@ -56,7 +66,7 @@ def test_every_captured_statement_parses(captured):
             for f in split_and_analyse(sql):
                 total += 1
                 assert f.parse_error is None, (label, sql, f.parse_error)
-                assert "analysis_error" not in f.details, (label, sql, f.details)
+                assert f.details.analysis_error is None, (label, sql, f.details)
                 assert f.kind, (label, sql)
     assert total > 60
 
@@ -165,58 +175,65 @@ def test_django_operation_facts(captured, label):
     assert _summary(_ddl(captured, label)) == EXPECTED[label]
 
 
+def _command(facts: StatementFacts) -> AlterCommand:
+    """The one subcommand of an ALTER TABLE Django emits."""
+    alter = facts.detail(AlterTableDetail)
+    assert alter is not None and len(alter.commands) == 1
+    return alter.commands[0]
+
+
 def test_django_details(captured):
     (author,) = [f for f in _ddl(captured, "create_author") if f.kind == "CREATE TABLE"]
-    cols = {c["name"]: c for c in author.details["columns"]}
-    assert cols["id"]["identity"] == "BY DEFAULT" and cols["id"]["primary_key"]
-    assert cols["email"]["unique"] and cols["email"]["type"] == "varchar(254)"
-    assert cols["age"]["check"] and not cols["age"]["not_null"]
-    assert cols["created_at"]["type"] == "timestamp with time zone"
+    created = author.detail(CreateTableDetail)
+    assert created is not None
+    cols = {c.name: c for c in created.columns}
+    assert cols["id"].identity == "BY DEFAULT" and cols["id"].primary_key
+    assert cols["email"].unique and cols["email"].type == "varchar(254)"
+    assert cols["age"].check and not cols["age"].not_null
+    assert cols["created_at"].type == "timestamp with time zone"
 
     add_default, _drop = _ddl(captured, "add_with_default")
-    col = add_default.details["column"]
-    assert (col["name"], col["type"], col["default"], col["not_null"]) == (
+    col = _command(add_default).column
+    assert col is not None
+    assert (col.name, col.type, col.default, col.not_null) == (
         "currency",
         "varchar(3)",
         "'EUR'",
         True,
     )
-    assert col["default_volatile"] is False
+    assert col.default_volatile is False
 
     (now,) = _ddl(captured, "add_db_default_now")
-    assert now.details["column"]["default_volatility"] == "stable"
+    assert _command(now).column.default_volatility == "stable"
 
-    fk = _ddl(captured, "create_book")[2].details["constraint"]
-    assert fk["referenced_table"] == A and fk["deferrable"] and fk["initially_deferred"]
-    assert fk["on_delete"] == "NO ACTION"  # Django emulates on_delete in Python
+    fk = _command(_ddl(captured, "create_book")[2]).constraint
+    assert fk.referenced_table == A and fk.deferrable and fk.initially_deferred
+    assert fk.on_delete == "NO ACTION"  # Django emulates on_delete in Python
 
     (widen,) = _ddl(captured, "alter_varchar_widen")
-    assert widen.details["new_type"] == "varchar(300)" and widen.details["using"] is False
+    assert _command(widen).new_type == "varchar(300)" and _command(widen).using is False
     (narrow,) = _ddl(captured, "alter_type")
-    assert narrow.details["new_type"] == "varchar(50)" and narrow.details["using"] is True
+    assert _command(narrow).new_type == "varchar(50)" and _command(narrow).using is True
 
     update = _ddl(captured, "alter_null_to_not_null")[1]
-    assert update.details["has_where"] is True
+    assert update.detail(DmlDetail).has_where is True
 
     (partial,) = _ddl(captured, "add_index_expr_partial")
-    assert partial.details["partial"] and partial.details["expressions"] == 1
+    index = partial.detail(IndexDetail)
+    assert index.partial and index.expressions == 1
 
     big = _ddl(captured, "autofield_to_big")
     kinds = [f.kind for f in big]
     assert "ALTER SEQUENCE" in kinds
-    assert [f.details["new_type"] for f in big if f.actions == ("ALTER COLUMN TYPE",)] == [
+    assert [_command(f).new_type for f in big if f.actions == ("ALTER COLUMN TYPE",)] == [
         "bigint",
         "bigint",
     ]
 
     set_local, _index = _ddl(captured, "run_sql")
-    assert set_local.details == {
-        "line": 1,
-        "name": "lock_timeout",
-        "value": "3s",
-        "local": True,
-        "value_ms": 3000,
-    }
+    assert set_local.details == SetDetail(
+        line=1, name="lock_timeout", value="3s", local=True, value_ms=3000
+    )
 
 
 def test_demo_sqlmigrate_output_parses():
@@ -231,5 +248,5 @@ COMMIT;
 """
     facts = split_and_analyse(script)
     assert [f.kind for f in facts] == ["BEGIN", "ALTER TABLE", "COMMENT", "COMMIT"]
-    assert facts[1].details["comments"][1] == "-- Add field shipping_address to order"
-    assert facts[2].details["column"] == "shipping_address"
+    assert facts[1].details.comments[1] == "-- Add field shipping_address to order"
+    assert facts[2].detail(CommentDetail).column == "shipping_address"

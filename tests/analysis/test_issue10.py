@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dbgov.analysis.details import AlterTableDetail
 from dbgov.analysis.model import Migration, Operation, Plan, Statement
 from dbgov.analysis.rules import evaluate
 from dbgov.analysis.sql import analyse_statement
@@ -30,7 +31,8 @@ def test_one_off_default_does_not_fail_but_dropping_it_breaks_the_running_releas
 
 def test_default_null_not_null_fails_on_rows():
     facts = analyse_statement('ALTER TABLE "t" ADD COLUMN "c" text DEFAULT NULL NOT NULL')
-    assert facts.details["fails_if_rows"] is True
+    (cmd,) = facts.detail(AlterTableDetail).commands
+    assert cmd.fails_if_rows is True
     assert "add-column-not-null-no-default" in _rules(
         'ALTER TABLE "t" ADD COLUMN "c" text DEFAULT NULL NOT NULL;'
     )
@@ -38,7 +40,8 @@ def test_default_null_not_null_fails_on_rows():
 
 def test_pi_default_is_immutable_no_rewrite():
     facts = analyse_statement("ALTER TABLE t ADD COLUMN x float DEFAULT (PI())")
-    assert facts.details["column"]["default_volatility"] == "immutable"
+    (cmd,) = facts.detail(AlterTableDetail).commands
+    assert cmd.column is not None and cmd.column.default_volatility == "immutable"
     assert not facts.rewrites
     assert "add-column-volatile-default" not in _rules(
         "ALTER TABLE t ADD COLUMN x float DEFAULT (PI());"
@@ -93,7 +96,7 @@ def test_dropping_a_foreign_key_locks_the_referenced_table_when_the_schema_is_kn
 
 
 def test_data_migration_message_says_it_runs_once():
-    from dbgov.analysis.rules.core import DataMigration
+    from dbgov.analysis.rules.data.data_migration import DataMigration
 
     assert "every deploy" not in DataMigration.summary
     assert "once" in DataMigration.summary

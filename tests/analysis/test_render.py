@@ -198,6 +198,7 @@ def test_task_selection_renders_dependencies_but_reports_the_task(scratch_db):
     assert [m.name for m in plan.migrations if not m.selected] == ["0001_products"]
 
 
+@pytest.mark.slow  # renders / loads at full size: not in the fast tier
 def test_all_renders_the_whole_history_from_an_empty_database():
     plan = build_plan(selection="all", run_rules=False)
     labels = {m.label for m in plan.migrations}

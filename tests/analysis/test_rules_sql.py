@@ -1,5 +1,5 @@
-"""Every SQL rule has a failing and a passing SQL file (tests/analysis/rules_sql/), and
-``dbgov lint`` reports them, with suppressions, PostgreSQL versions and new tables."""
+"""Every SQL rule has a failing and a passing SQL example beside its code (``Rule.bad``,
+``Rule.good``), and ``dbgov lint`` reports them, with suppressions, PostgreSQL versions and new tables."""
 
 from __future__ import annotations
 
@@ -19,40 +19,27 @@ from dbgov.analysis.rules import all_rules
 from dbgov.conf import DEFAULTS
 from dbgov.lint import LintError, lint_files, lint_sql
 
+from .rule_examples import ALL_ON, SQL_RULES, lint_example, write_examples
+
 HERE = Path(__file__).parent
-CASES = HERE / "rules_sql"
 ROOT = HERE.parent.parent
-SQL_RULES = sorted(r.id for r in all_rules() if r.scope == "sql")
-ALL_ON = {**DEFAULTS, "ENABLED_RULES": [r.id for r in all_rules() if r.opt_in]}
-
-
-def _lint_case(path: Path, settings=ALL_ON):
-    text = path.read_text()
-    first = text.splitlines()[0] if text else ""
-    flags = first.removeprefix("-- lint:").split() if first.startswith("-- lint:") else []
-    pg = int(flags[flags.index("--pg-version") + 1]) if "--pg-version" in flags else None
-    return lint_sql(
-        {path.name: text},
-        assume_in_transaction="--assume-in-transaction" in flags,
-        pg_version=pg,
-        settings=settings,
-    )
+SQL_RULE_IDS = sorted(r.id for r in SQL_RULES)
+RULES = {r.id: r for r in all_rules()}
 
 
 def _fired(plan, rule_id: str) -> list:
     return [f for f in plan.findings if f.rule_id == rule_id and f.suppressed is None]
 
 
-def test_every_sql_rule_has_both_examples():
-    files = {p.name for p in CASES.glob("*.sql")}
-    missing = [r for r in SQL_RULES if f"{r}.bad.sql" not in files or f"{r}.good.sql" not in files]
+def test_every_rule_has_both_examples_beside_its_code():
+    missing = [r.id for r in all_rules() if not (r.bad.strip() and r.good.strip())]
     assert missing == []
-    assert len(SQL_RULES) >= 45
+    assert len(SQL_RULE_IDS) >= 45
 
 
-@pytest.mark.parametrize("rule_id", SQL_RULES)
+@pytest.mark.parametrize("rule_id", SQL_RULE_IDS)
 def test_rule_fires_on_the_bad_example(rule_id):
-    plan = _lint_case(CASES / f"{rule_id}.bad.sql")
+    plan = lint_example(RULES[rule_id], "bad")
     hits = _fired(plan, rule_id)
     assert hits, [f.rule_id for f in plan.findings]
     rule = next(r for r in all_rules() if r.id == rule_id)
@@ -60,9 +47,9 @@ def test_rule_fires_on_the_bad_example(rule_id):
     assert all(h.message and h.safe_alternative == rule.safe_alternative for h in hits)
 
 
-@pytest.mark.parametrize("rule_id", SQL_RULES)
+@pytest.mark.parametrize("rule_id", SQL_RULE_IDS)
 def test_rule_is_silent_on_the_good_example(rule_id):
-    plan = _lint_case(CASES / f"{rule_id}.good.sql")
+    plan = lint_example(RULES[rule_id], "good")
     assert _fired(plan, rule_id) == []
 
 
@@ -225,10 +212,13 @@ def _run_manage(*args):
 
 
 def test_manage_lint_text_and_exit_codes(tmp_path):
-    good = CASES / "create-index-not-concurrently.good.sql"
+    good = tmp_path / "create-index-not-concurrently.good.sql"
+    good.write_text(RULES["create-index-not-concurrently"].good)
     code, out, _ = _run_manage("lint", str(good))
     assert code == 0 and "Nothing needs review." in out
-    code, out, _ = _run_manage("lint", str(CASES / "drop-column.bad.sql"))
+    bad = tmp_path / "drop-column.bad.sql"
+    bad.write_text(RULES["drop-column"].bad)
+    code, out, _ = _run_manage("lint", str(bad))
     assert code == 1
     assert "drop-column.bad.sql:1: requires-care drop-column" in out
 
@@ -317,7 +307,7 @@ def test_manage_rules_lists_the_catalogue():
         assert rule.id in out
     code, out, _ = _run_manage("rules", "--format", "json", "--sql-only")
     ids = {r["id"] for r in json.loads(out)["rules"]}
-    assert ids == set(SQL_RULES)
+    assert ids == set(SQL_RULE_IDS)
 
 
 def test_rules_doc_is_generated_from_the_catalogue():
@@ -332,7 +322,7 @@ def test_rules_doc_is_generated_from_the_catalogue():
 
 # --- never crashes ---------------------------------------------------------------------
 
-_CORPUS = [p.read_text() for p in sorted(CASES.glob("*.sql"))]
+_CORPUS = [example for r in SQL_RULES for example in (r.bad, r.good)]
 
 
 @st.composite
@@ -358,7 +348,7 @@ def test_lint_never_raises_on_mutated_sql(script, in_tx, pg):
     for f in plan.findings:
         assert f.rule_id and f.message
     assert all(
-        s.facts is not None and "analysis_error" not in s.facts.details
+        s.facts is not None and s.facts.details.analysis_error is None
         for s in plan.migrations[0].operations[0].statements
     )
 
@@ -433,8 +423,8 @@ def test_prefer_timestamptz_spellings(type_sql, fires):
     assert bool(_fired(plan, "prefer-timestamptz")) is fires
 
 
-def test_parallel_lint_gives_the_same_report_as_one_process():
-    files = sorted(str(p) for p in CASES.glob("*.bad.sql"))
+def test_parallel_lint_gives_the_same_report_as_one_process(tmp_path):
+    files = [str(p) for p in write_examples(tmp_path)]
     one = lint_files(files, jobs=1, settings=ALL_ON)
     many = lint_files(files, jobs=2, settings=ALL_ON)
     assert [m.name for m in many.migrations] == [m.name for m in one.migrations]

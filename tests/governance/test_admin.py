@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from dbgov.analysis import model as am
 from dbgov.governance import services
-from dbgov.models import Approval, ApprovalRequest, Plan
+from dbgov.models import Approval, ApprovalRequest, Plan, Task
 
 from .conftest import build_plan, finding, migration
 
@@ -65,6 +65,8 @@ def test_query_counts_do_not_grow_with_findings(
 ) -> None:
     client = client_for(users["dba"])
     counts: dict[int, dict[str, int]] = {}
+    for key in ("T-021", "T-040"):  # decisions need tasks with an owner
+        Task.objects.create(key=key, title=key, owner=users["dev"])
     for n in (10, 200):
         ApprovalRequest.objects.all()  # fresh data per size below
         plan = services.save_plan(big_plan(n))
@@ -216,6 +218,23 @@ def test_revoke_action_reopens_the_request(
     client_for(users["dba2"]).post(url, {**post, "reason": "the GDPR job was missed"})
     assert ApprovalRequest.objects.get(rule_id="fk-cascade").status == "open"
     assert Approval.objects.get(decision="revoked").revokes == approval
+
+
+def test_revoke_by_the_task_owner_answers_with_a_message_not_a_500(
+    users: dict[str, Any], t021_plan: am.Plan, tasks: Any
+) -> None:
+    # dbaowner holds approve_finding and owns T-036: revoking on it is deciding on it
+    services.save_plan(t021_plan)
+    request = ApprovalRequest.objects.get(rule_id="rename-column")  # T-036
+    approval = services.approve(request, user=users["dba"], reason="ok")
+    url = reverse("admin:dbgov_approval_changelist")
+    post = {"action": "revoke_selected", "_selected_action": [approval.pk], "reason": "mine"}
+    response = client_for(users["dbaowner"]).post(url, post, follow=True)
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Four eyes" in m for m in shown), shown
+    assert not Approval.objects.filter(decision="revoked").exists()
+    assert ApprovalRequest.objects.get(pk=request.pk).status == "open"  # 1 of 2 approvals
 
 
 def test_task_created_in_the_admin_is_audited(users: dict[str, Any]) -> None:

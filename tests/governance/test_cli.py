@@ -15,7 +15,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 
 from dbgov.governance import services
-from dbgov.models import ApprovalRequest, AuditEvent, Ledger, Task
+from dbgov.models import Approval, ApprovalRequest, AuditEvent, Ledger, Task
 
 from .conftest import SHOP
 
@@ -38,12 +38,14 @@ def shop_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     package = tmp_path / "demo_shop_migrations"
     shutil.copytree(SHOP, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("DBGOV_APPROVER_PASSWORD", "pw")  # approve --as proves identity
     with override_settings(MIGRATION_MODULES={"shop": "demo_shop_migrations"}):
         yield package
     for name in [m for m in sys.modules if m.startswith("demo_shop_migrations")]:
         del sys.modules[name]
 
 
+@pytest.mark.slow  # renders / loads at full size: not in the fast tier
 def test_the_whole_loop(shop_copy: Path, users: dict[str, Any]) -> None:
     """plan stores, check fails, a DBA approves, check passes, migrate applies;
     editing the migration makes check fail again."""
@@ -183,3 +185,36 @@ def test_plan_shows_the_approval_state(shop_copy: Path, users: dict[str, Any]) -
     run("dbgov", "approve", "--task", "T-040", "--as", "dba", "--reason", "small table")
     code, out, _ = run("dbgov", "plan", "--no-sql", "--no-save")
     assert "add-check-validated: approved" in out
+
+
+def test_approve_as_needs_the_users_password(
+    t021_plan: Any, users: dict[str, Any], tasks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.save_plan(t021_plan)
+    monkeypatch.delenv("DBGOV_APPROVER_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="proof of identity") as exc:
+        call_command("dbgov", "approve", "--task", "T-021", "--as", "dba", "--reason", "x")
+    assert exc.value.returncode == 2
+    monkeypatch.setenv("DBGOV_APPROVER_PASSWORD", "guessed")
+    with pytest.raises(CommandError, match="wrong password"):
+        call_command("dbgov", "approve", "--task", "T-021", "--as", "dba", "--reason", "x")
+    assert not Approval.objects.exists()
+    monkeypatch.setenv("DBGOV_APPROVER_PASSWORD", "pw")
+    code, out, _ = run("dbgov", "approve", "--task", "T-021", "--as", "dba", "--reason", "ok")
+    assert code == 0 and "approved" in out
+
+
+def test_plan_stores_its_requester_who_never_approves(
+    shop_copy: Path, users: dict[str, Any]
+) -> None:
+    call_command("migrate", "shop", "0009", stdout=StringIO())
+    Task.objects.create(key="T-040", title="Total must be positive", owner=users["dev"])
+    code, _, _ = run("dbgov", "plan", "--no-sql", "--requester", "dba2")
+    assert code == 1
+    request = ApprovalRequest.objects.get(rule_id="add-check-validated")
+    assert request.requested_by == users["dba2"]
+    assert request.plan is not None and request.plan.author == users["dba2"]
+    with pytest.raises(CommandError, match="Four eyes"):
+        call_command("dbgov", "approve", "--task", "T-040", "--as", "dba2", "--reason", "mine")
+    with pytest.raises(CommandError, match="unknown user 'nobody'"):
+        call_command("dbgov", "plan", "--requester", "nobody", stdout=StringIO())

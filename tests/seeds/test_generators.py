@@ -205,6 +205,7 @@ def test_generator_writes_the_columns_the_target_has(staging_at_0002: str) -> No
 # -- memory ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # renders / loads at full size: not in the fast tier
 def test_write_streams_rows_without_holding_them(seed_dirs: Callable[..., None]) -> None:
     """ctx.write consumes its iterator row by row: five times the rows, the same peak."""
     from tests.seeds.conftest import DATA

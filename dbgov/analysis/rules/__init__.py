@@ -1,4 +1,5 @@
-"""The rule catalogue: one small module per rule family, collected here.
+"""The rule catalogue: one module per rule, ``rules/<category>/<rule_id>.py`` (the id
+with underscores), each with its docs text and bad / good examples; collected here.
 
 ``evaluate(plan)`` runs every active rule over a rendered plan and returns findings,
 with settings (disabled / opt-in rules, severity overrides) and suppressions
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from .. import compat
+from ..details import IndexDetail, SelectDetail, SetDetail
+from ..facts import created_before_each, created_table
 from ..model import Finding, Migration, Operation, Plan, Severity, Statement, StatementFacts
 from .base import (
     Hit,
@@ -52,9 +56,8 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 @cache
 def _load() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        importlib.import_module(info.name)
 
 
 def all_rules() -> list[type[Rule]]:
@@ -132,6 +135,9 @@ class _Evaluator:
         }
         self.findings: list[Finding] = []
         self.convention_apps = settings.get("CONVENTION_APPS")
+        unwaivable = settings.get("UNWAIVABLE_SEVERITY")
+        self.unwaivable = Severity(unwaivable) if unwaivable else None
+        self.honoured = compat.honoured(settings)
         # only the rules that implement each hook (most implement one)
         self.statement_rules = [
             r for r in rules if type(r).check_statement is not Rule.check_statement
@@ -180,17 +186,25 @@ class _Evaluator:
                 statement_index=hit.statement_index,
                 path=migration.path if migration else None,
                 line=(operation.line if operation else None)
-                or (facts.details.get("line") if facts else None),
+                or (facts.details.line if facts else None),
                 table=hit.table or (facts.tables[0] if facts and facts.tables else None),
                 lock=hit.lock or (facts.lock if facts else None),
                 rewrites=hit.rewrites or bool(facts and facts.rewrites),
                 scans=hit.scans or bool(facts and facts.scans),
                 sql=where.statement.sql if where.statement else None,
             )
-            if rule.id in suppress:
-                reason = suppress[rule.id]
-                if reason:
-                    finding.suppressed = reason
+            reason = suppress.get(rule.id)
+            if not reason and rule.category != "analysis":
+                # a whole-file / whole-migration marker of another linter (compat.py)
+                reason = suppress.get(compat.EVERY_RULE)
+            if reason and self.unwaivable and severity.rank >= self.unwaivable.rank:
+                # An author cannot waive this alone: reviewers see the reason.
+                finding.message += (
+                    f" [waiver refused: {reason!r}: findings at or above "
+                    f"{self.unwaivable} need approvals (DBGOV['UNWAIVABLE_SEVERITY'])]"
+                )
+            elif reason:
+                finding.suppressed = reason
             self.findings.append(finding)
 
     def _rules_for(self, kind: str) -> list[Rule]:
@@ -213,7 +227,11 @@ class _Evaluator:
         """Run statement rules over statements in execution order, tracking the transaction."""
         in_tx = in_transaction
         previous: list[StatementFacts] = []
-        timeout = False
+        timeouts: dict[str, bool] = {}
+        earlier = created_before_each([w.facts for w in items], in_transaction=in_transaction)
+        created_here = frozenset(
+            t for t in (created_table(w.facts) for w in items if w.facts is not None) if t
+        )
         for index, where in enumerate(items):
             facts = where.facts
             if facts is None:
@@ -226,10 +244,12 @@ class _Evaluator:
                 in_transaction=in_tx,
                 # the live list: rules read it during their check, before it grows
                 previous_in_transaction=previous,
-                timeout_set=timeout,
+                timeout_set=any(timeouts.values()),
                 operation=where.operation,
                 migration=where.migration,
                 source_sql=source_sql_for(where) if source_sql_for else None,
+                created_here=created_here,
+                created_earlier=earlier[index],
             )
             only_new = bool(facts.tables) and all(ctx.is_new(t) for t in facts.tables)
             suppress = _Lazy(suppress_for, where)  # read only when a rule fires
@@ -248,18 +268,32 @@ class _Evaluator:
                 in_tx, previous = False, []
             elif in_tx:
                 previous.append(facts)
-            if kind == "SELECT":
-                # SELECT set_config('lock_timeout', '2s', false) sets it too
-                for name in ("lock_timeout", "statement_timeout"):
-                    value = (facts.details.get("set_config") or {}).get(name)
-                    if value is not None:
-                        timeout = str(value).strip("'\" ") not in ("0", "", "DEFAULT")
-            if kind == "SET" and facts.details.get("name") in ("lock_timeout", "statement_timeout"):
-                timeout = str(facts.details.get("value", "0")).strip("'\" ") not in (
-                    "0",
-                    "",
-                    "DEFAULT",
-                )
+            _track_timeouts(facts, timeouts)
+
+
+def _track_timeouts(facts: StatementFacts, timeouts: dict[str, bool]) -> None:
+    """Whether lock_timeout / statement_timeout is in force after ``facts``: SET and
+    set_config() turn it on (unless to 0 / DEFAULT), RESET turns it off."""
+    names = ("lock_timeout", "statement_timeout")
+    select = facts.detail(SelectDetail)
+    setting = facts.detail(SetDetail)
+    if select is not None and facts.kind == "SELECT":
+        for name in names:
+            value = select.set_config.get(name)
+            if value is not None:
+                timeouts[name] = _timeout_on(value)
+    elif setting is None or setting.name is None:
+        return
+    elif facts.kind == "SET" and setting.name in names:
+        timeouts[setting.name] = _timeout_on("0" if setting.value is None else setting.value)
+    elif facts.kind == "RESET" and setting.name == "ALL":
+        timeouts.clear()
+    elif facts.kind == "RESET" and setting.name in names:
+        timeouts[setting.name] = False
+
+
+def _timeout_on(value: Any) -> bool:
+    return str(value).strip("'\" ") not in ("0", "", "DEFAULT")
 
 
 @cache
@@ -275,11 +309,15 @@ def _with_index(hits: Iterable[Hit], index: int) -> Iterable[Hit]:
 
 
 def _migration_suppressions(
-    migration: Migration, operation: Operation | None
+    migration: Migration, operation: Operation | None, honoured: frozenset[str] = frozenset()
 ) -> dict[str, str | None]:
-    if operation is None:
-        return dict(migration.ignores.get(-1, {}))
-    return {**migration.ignores.get(-1, {}), **migration.ignores.get(operation.index, {})}
+    found: dict[str, str | None] = {}
+    for tool in sorted(honoured & migration.tool_ignores.keys()):
+        found.update(migration.tool_ignores[tool])
+    found.update(migration.ignores.get(-1, {}))
+    if operation is not None:
+        found.update(migration.ignores.get(operation.index, {}))
+    return found
 
 
 def evaluate(
@@ -316,7 +354,7 @@ def evaluate(
                     rule,
                     hits,
                     _Located(migration, None, None, None),
-                    suppress=_migration_suppressions(migration, None),
+                    suppress=_migration_suppressions(migration, None, ev.honoured),
                 )
         items: list[_Located] = []
         for operation in migration.operations:
@@ -332,7 +370,7 @@ def evaluate(
                         rule,
                         hits,
                         _Located(migration, operation, None, None),
-                        suppress=_migration_suppressions(migration, operation),
+                        suppress=_migration_suppressions(migration, operation, ev.honoured),
                     )
 
         # Statement rules see the statements in the order `migrate` executes them
@@ -343,14 +381,20 @@ def evaluate(
         )
 
         def suppress_for(where: _Located, _dj: Any = dj) -> dict[str, str | None]:
-            found = _migration_suppressions(where.migration, where.operation)  # type: ignore[arg-type]
+            found = _migration_suppressions(where.migration, where.operation, ev.honoured)  # type: ignore[arg-type]
             raw = _raw_sql(_dj, where.operation)
+            squawk = compat.SQUAWK in ev.honoured
             if raw:
+                if squawk:
+                    found.update(compat.squawk_file_ignores(raw))
+                    found.update(compat.squawk_statement_ignores(raw))
                 found.update(sql_suppressions(raw))
             if where.facts is not None:
                 # comments written just before the statement (or after it on its line)
                 # and inside it: `-- dbgov:ignore <rule> <reason>`
-                comments = "\n".join(where.facts.details.get("comments", ()))
+                comments = "\n".join(where.facts.details.comments)
+                if squawk:
+                    found.update(compat.squawk_statement_ignores(comments))
                 found.update(sql_suppressions(comments + "\n" + where.facts.sql))
             return found
 
@@ -376,11 +420,12 @@ def _indexed_columns(plan: Plan) -> dict[str, set[tuple[str, ...]]]:
                 if f is None or f.kind not in ("CREATE INDEX", "CREATE TABLE", "ALTER TABLE"):
                     continue
                 table = normalize_table(target(f) or "")
-                if f.kind == "CREATE INDEX":
-                    found.setdefault(table, set()).add(tuple(f.details.get("columns", ())))
+                index = f.detail(IndexDetail)
+                if index is not None:
+                    found.setdefault(table, set()).add(index.columns)
                 for con in new_constraints(f):
-                    if con.get("type") in ("PRIMARY KEY", "UNIQUE"):
-                        cols = tuple(c for c in con.get("columns", ()) if c)
+                    if con.type in ("PRIMARY KEY", "UNIQUE"):
+                        cols = tuple(c for c in con.columns if c)
                         found.setdefault(table, set()).add(cols)
     return found
 

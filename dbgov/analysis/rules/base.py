@@ -1,5 +1,8 @@
 """The rule framework: what a rule is, what it sees, and what it returns.
 
+Each rule lives in its own module, ``rules/<category>/<id with underscores>.py``, with
+its docs text (summary, why, safe_alternative) and its bad / good examples beside it.
+
 A rule is a small class with a stable ``id``, a ``severity``, the lock / rewrite facts
 it reasons about (``why``), a one-line ``summary`` and the ``safe_alternative``
 written as the Django migration steps to use instead. It implements any of three
@@ -18,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..facts import is_new_for
+from ..facts import is_new_for, normalize_table
 from ..model import LockLevel, Migration, Operation, Severity, Statement, StatementFacts
 
 
@@ -74,8 +77,17 @@ class StatementContext:
     migration: Migration | None = None
     # SQL as written in the migration/file, when it differs from the rendered text
     source_sql: str | None = None
+    # Tables created in this migration / file, and those of them created (and not
+    # rolled back or dropped) before this statement (facts.created_before_each)
+    created_here: frozenset[str] = frozenset()
+    created_earlier: frozenset[str] = frozenset()
 
     def is_new(self, table: str | None) -> bool:
+        if table is not None and self.created_here:
+            name = normalize_table(table)
+            if name in self.created_here:
+                # created in this very migration: new only after its CREATE ran
+                return name in self.created_earlier
         if self.statement is not None and self.statement.new_table:
             return True
         return self.plan.is_new(table)
@@ -127,6 +139,12 @@ class Rule:
     kinds: ClassVar[frozenset[str] | None] = None
     # ALTER TABLE rules: the subcommands (facts.actions) they need, at least one of
     needs_actions: ClassVar[frozenset[str] | None] = None
+    # Examples beside the rule, which the docs show and the tests run: what the rule
+    # flags, and a near miss that reaches the rule's filter and passes. SQL for "sql"
+    # rules (a first line "-- lint: --assume-in-transaction --pg-version N" gives the
+    # options they need), Python for the others.
+    bad: ClassVar[str] = ""
+    good: ClassVar[str] = ""
 
     def check_statement(self, ctx: StatementContext) -> Iterable[Hit]:
         return ()

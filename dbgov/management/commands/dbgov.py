@@ -9,11 +9,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from dbgov.cli import discover
+from dbgov.cli.errors import OneLineParser, clear_errors
 
 
 class Command(BaseCommand):
     help = "Govern PostgreSQL migrations: plan, check, lint, tasks, explain, seed, …"
     requires_system_checks: list[str] = []  # each subcommand checks what it needs
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # Django builds a CommandParser; ours differs only in error(): one line, exit 2.
+        parser.__class__ = OneLineParser
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         self._subcommands = discover()
@@ -22,7 +29,7 @@ class Command(BaseCommand):
             required=True,
             title="subcommands",
             metavar="SUBCOMMAND",
-            parser_class=type(parser),
+            parser_class=OneLineParser,
         )
         for name, cls in self._subcommands.items():
             subparser = sub.add_parser(
@@ -36,7 +43,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         cls = discover()[subcommand]
-        code = cls(self).handle(**options)
+        with clear_errors(
+            f"dbgov {subcommand}",
+            traceback=bool(options.get("traceback")),
+            database=options.get("database") or "default",
+        ):
+            code = cls(self).handle(**options)
         if code:
             # Like `migrate --check`: a non-zero exit for "a human must look";
             # errors are raised as CommandError(msg, returncode=EXIT_ERROR).
@@ -64,6 +76,10 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="Raise on CommandError exceptions.",
     )
+    # manage.py reads --settings/--pythonpath from anywhere in argv before the command
+    # runs; accept them here so `manage.py dbgov plan --settings X` parses too.
+    parser.add_argument("--settings", default=argparse.SUPPRESS, help="settings module")
+    parser.add_argument("--pythonpath", default=argparse.SUPPRESS, help="added to sys.path")
     parser.add_argument(
         "-v",
         "--verbosity",

@@ -41,6 +41,7 @@ from pathlib import Path
 import psycopg
 from pglast import parser as pg_parser
 
+from dbgov.analysis.details import AlterCommand, AlterTableDetail
 from dbgov.analysis.model import StatementFacts
 from dbgov.analysis.schema import ForeignKey, Schema
 
@@ -542,25 +543,19 @@ READS = frozenset(
 )
 
 
-def _commands(facts: StatementFacts) -> list[object]:
-    detail = getattr(facts, "alter", None)
-    if detail is not None:
-        return list(detail.commands)
-    return list(facts.details.get("commands", ()))  # before typed facts
+def _commands(facts: StatementFacts) -> tuple[AlterCommand, ...]:
+    alter = facts.detail(AlterTableDetail)
+    return alter.commands if alter else ()
 
 
-def _may_scan(command: object) -> bool:
+def _may_scan(command: AlterCommand) -> bool:
     """ALTER COLUMN TYPE without a rewrite: indexes on the column may be rebuilt and
     CHECK constraints on it verified again, which dbgov cannot tell from the SQL."""
-    if isinstance(command, dict):
-        return bool(command.get("may_scan"))
-    return bool(getattr(command, "may_scan", False))
+    return command.may_scan
 
 
-def _fails_if_rows(command: object) -> bool:
-    if isinstance(command, dict):
-        return bool(command.get("fails_if_rows"))
-    return bool(getattr(command, "fails_if_rows", False))
+def _fails_if_rows(command: AlterCommand) -> bool:
+    return command.fails_if_rows
 
 
 def describe(facts: StatementFacts, obs: Observation, catalog: Catalog) -> str:

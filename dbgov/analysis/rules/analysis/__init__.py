@@ -1,0 +1,1 @@
+"""Rules of the `analysis` category, one module per rule id."""

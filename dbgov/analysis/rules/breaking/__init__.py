@@ -1,0 +1,1 @@
+"""Rules of the `breaking` category, one module per rule id."""

@@ -1,0 +1,1 @@
+"""Rules of the `conventions` category, one module per rule id."""

@@ -1,0 +1,1 @@
+"""Rules of the `data` category, one module per rule id."""

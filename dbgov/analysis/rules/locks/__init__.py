@@ -1,0 +1,1 @@
+"""Rules of the `locks` category, one module per rule id."""

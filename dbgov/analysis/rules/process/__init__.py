@@ -1,0 +1,1 @@
+"""Rules of the `process` category, one module per rule id."""

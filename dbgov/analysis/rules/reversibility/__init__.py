@@ -1,0 +1,1 @@
+"""Rules of the `reversibility` category, one module per rule id."""

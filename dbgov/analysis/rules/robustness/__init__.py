@@ -1,0 +1,1 @@
+"""Rules of the `robustness` category, one module per rule id."""

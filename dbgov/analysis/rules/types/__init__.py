@@ -1,0 +1,1 @@
+"""Rules of the `types` category, one module per rule id."""

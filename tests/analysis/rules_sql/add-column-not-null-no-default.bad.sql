@@ -1,1 +1,0 @@
-ALTER TABLE orders ADD COLUMN currency varchar(3) NOT NULL;

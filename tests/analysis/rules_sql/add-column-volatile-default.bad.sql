@@ -1,1 +1,0 @@
-ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();

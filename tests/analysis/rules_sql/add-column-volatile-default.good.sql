@@ -1,1 +1,0 @@
-ALTER TABLE orders ADD COLUMN placed_at timestamptz DEFAULT now() NOT NULL;

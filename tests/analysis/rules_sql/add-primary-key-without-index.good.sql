@@ -1,1 +1,0 @@
-ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_id_uniq;

@@ -1,1 +1,0 @@
-ALTER TABLE "customers" ADD CONSTRAINT "customers_email_uniq" UNIQUE ("email");

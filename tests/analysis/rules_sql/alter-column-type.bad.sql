@@ -1,1 +1,0 @@
-ALTER TABLE "order_items" ALTER COLUMN "quantity" TYPE bigint USING "quantity"::bigint;

@@ -1,1 +1,0 @@
-CLUSTER orders USING orders_pkey;

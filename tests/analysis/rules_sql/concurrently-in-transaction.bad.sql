@@ -1,2 +1,0 @@
--- lint: --assume-in-transaction
-CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);

@@ -1,1 +1,0 @@
-ALTER TABLE measurements DETACH PARTITION measurements_2020;

@@ -1,1 +1,0 @@
-UPDATE orders SET currency = 'EUR';

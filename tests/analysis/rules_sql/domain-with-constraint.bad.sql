@@ -1,1 +1,0 @@
-CREATE DOMAIN positive_amount AS numeric CHECK (VALUE >= 0);

@@ -1,1 +1,0 @@
-CREATE TABLE legacy_orders_archive (id bigint PRIMARY KEY);

@@ -1,1 +1,0 @@
-UPDATE orders SET status = 'paid', status = 'new' WHERE id = 1;

@@ -1,1 +1,0 @@
-UPDATE orders SET status = 'paid', currency = 'EUR' WHERE id = 1;

@@ -1,3 +1,0 @@
-ALTER TABLE "order_items" ADD COLUMN "coupon_id" bigint NULL;
-ALTER TABLE "order_items" ADD CONSTRAINT "oi_coupon_fk" FOREIGN KEY ("coupon_id") REFERENCES "coupons" ("id") NOT VALID;
-CREATE INDEX CONCURRENTLY "oi_coupon_idx" ON "order_items" ("coupon_id");

@@ -1,1 +1,0 @@
-DELETE FROM customers WHERE id = 42;

@@ -1,1 +1,0 @@
-UPDATE customers SET deleted_at = now() WHERE id = 42;

@@ -1,1 +1,0 @@
-CREATE INDEX CONCURRENTLY orders_customer_created_idx ON orders (customer_id, created_at);

@@ -1,2 +1,0 @@
-SET lock_timeout = '2s';
-ALTER TABLE orders ADD COLUMN note text;

@@ -1,1 +1,0 @@
-CREATE TABLE tags (id bigserial PRIMARY KEY, name text);

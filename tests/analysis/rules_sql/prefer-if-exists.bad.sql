@@ -1,1 +1,0 @@
-CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);

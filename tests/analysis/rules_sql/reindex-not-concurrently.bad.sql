@@ -1,1 +1,0 @@
-REINDEX INDEX orders_status_idx;

@@ -1,1 +1,0 @@
-REINDEX INDEX CONCURRENTLY orders_status_idx;

@@ -1,1 +1,0 @@
-ALTER TABLE "orders" RENAME COLUMN "total" TO "total_amount";

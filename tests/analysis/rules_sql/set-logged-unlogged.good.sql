@@ -1,1 +1,0 @@
-CREATE UNLOGGED TABLE scratch (id bigint);

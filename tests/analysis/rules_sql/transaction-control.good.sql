@@ -1,2 +1,0 @@
--- lint: --assume-in-transaction
-ALTER TABLE orders ADD COLUMN note text;

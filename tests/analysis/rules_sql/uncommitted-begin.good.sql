@@ -1,3 +1,0 @@
-BEGIN;
-ALTER TABLE orders ADD COLUMN note text;
-COMMIT;
