@@ -13,6 +13,7 @@ The phase comes from the operations, read against the project state before each 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,13 @@ def _operation_reason(op: DjangoOperation, app_label: str, state: ProjectState) 
     return None
 
 
+def _advance(op: DjangoOperation, app_label: str, state: ProjectState) -> None:
+    """``op.state_forwards``; an operation that cannot is the renderer's finding to
+    report (render-failed), not a reason to refuse the whole plan: the walk goes on."""
+    with contextlib.suppress(Exception):
+        op.state_forwards(app_label, state)
+
+
 def classify(migration: DjangoMigration, state: ProjectState) -> PhaseDecision:
     """The phase of ``migration``; ``state`` is the project state before it and is
     advanced past it (so a caller walking the history classifies each in one pass)."""
@@ -139,7 +147,7 @@ def classify(migration: DjangoMigration, state: ProjectState) -> PhaseDecision:
         reason = _operation_reason(op, migration.app_label, state)
         if reason:
             reasons.append(reason)
-        op.state_forwards(migration.app_label, state)
+        _advance(op, migration.app_label, state)
     declared = getattr(migration, "dbgov_phase", None)
     if declared is not None:
         if declared not in PHASES:
@@ -168,7 +176,7 @@ def phases_of(
                 break
         else:
             for op in migration.operations:
-                op.state_forwards(migration.app_label, state)
+                _advance(op, migration.app_label, state)
     return found
 
 

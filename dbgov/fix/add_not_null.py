@@ -48,7 +48,7 @@ def matches(op: Operation, ctx: FixContext) -> bool:
 
 def _value(op: migrations.AddField | migrations.AlterField, ctx: FixContext) -> Any:
     """The backfill value: the field's default, or ``--backfill-value``; ``_NO_VALUE``
-    when there is none (None: a callable default, evaluated per batch)."""
+    when there is none (None: a callable default, evaluated once when the backfill runs)."""
     if op.field.has_default() and not callable(op.field.default):
         return op.field.default
     if ctx.backfill_value is not None:

@@ -183,4 +183,9 @@ def _unique_steps(
                 comment="Attach the constraint to the built index: no build, no scan.",
             ),
         ],
+        expected={
+            "add-unique-index": "the uniqueness is what the migration asks for: the build "
+            "no longer blocks writes, but a reviewer confirms the rows hold no duplicates "
+            "and the running release writes none"
+        },
     )

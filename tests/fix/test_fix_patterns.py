@@ -40,6 +40,11 @@ def test_add_not_null_becomes_nullable_backfill_check_validate_set_not_null(shop
     )
     assert "re-plan: no finding needs review" in out
     assert findings_needing_review(shop, steps[-1], steps) == []
+    # fix ran nothing on the target: no new column, no new applied migration.
+    assert column(shop, "shop_orders", "currency") is None
+    assert shop.sql("SELECT max(name) FROM django_migrations WHERE app = 'shop'") == [
+        ("0003_orders_user_history_index",)
+    ]
 
     # Before the deploy: only the nullable column; the running release keeps inserting.
     migrated = shop.migrate(phase="pre")
@@ -119,7 +124,8 @@ def test_unique_constraint_and_db_index_use_concurrent_indexes(shop: ShopCopy):
     seed_orders(shop, 40)
     shop.add("0012_unique_items", UNIQUE_AND_DB_INDEX)
     code, out, err = shop.fix("shop", "0012")
-    assert code == 0, out + err
+    assert code == 1, out + err  # the new uniqueness itself stays for a reviewer
+    assert "add-unique-index: the uniqueness is what the migration asks for" in out
     steps = [
         "0012_1_shop_order_items_order_product_uniq_index_concurrently",
         "0012_2_shop_order_items_order_product_uniq_attach",
@@ -129,7 +135,7 @@ def test_unique_constraint_and_db_index_use_concurrent_indexes(shop: ShopCopy):
     assert "CREATE UNIQUE INDEX CONCURRENTLY" in shop.text(steps[0])
     assert "UNIQUE USING INDEX" in shop.text(steps[1])
     assert "atomic = False" in shop.text(steps[0]) and "atomic = False" in shop.text(steps[2])
-    assert findings_needing_review(shop, steps[-1], steps) == []
+    assert findings_needing_review(shop, steps[-1], steps) == [f"{steps[0]} add-unique-index"]
 
     shop.migrate("shop", steps[-1])
     assert shop.sql(
@@ -490,10 +496,10 @@ def test_unique_field_is_built_concurrently_under_djangos_names(shop: ShopCopy):
     seed_orders(shop, 5)
     shop.add("0012_unique_product_name", UNIQUE_FIELD)
     code, out, err = shop.fix("shop", "0012")
-    assert code == 0, out + err
+    assert code == 1, out + err  # add-unique-index remains, explained
     steps = ["0012_1_name_unique_index_concurrently", "0012_2_name_unique_attach"]
     assert [n for n in shop.names() if n.startswith("0012")] == steps
-    assert findings_needing_review(shop, steps[-1], steps) == []
+    assert findings_needing_review(shop, steps[-1], steps) == [f"{steps[0]} add-unique-index"]
 
     shop.migrate("shop", steps[-1])
     constraints = shop.sql(

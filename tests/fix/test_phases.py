@@ -7,11 +7,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, migrations, models
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.state import ModelState, ProjectState
 
 from dbgov.analysis.errors import AnalysisError
-from dbgov.analysis.phases import phases_of
+from dbgov.analysis.phases import classify, phases_of
 
 from .conftest import ShopCopy
 
@@ -112,3 +113,48 @@ def test_migrate_pre_then_post_while_the_running_release_inserts(shop: ShopCopy)
     applied = MigrationLoader(connections[shop.database]).applied_migrations
     assert sorted(name for app, name in applied if app == "shop") == sorted(p for p in shop.names())
     assert shop.sql("SELECT count(*) FROM shop_products") == [(2,)]
+
+
+def _state() -> ProjectState:
+    state = ProjectState()
+    state.add_model(
+        ModelState(
+            "shop",
+            "item",
+            [
+                ("id", models.BigAutoField(primary_key=True)),
+                ("note", models.TextField(null=True)),
+                ("code", models.CharField(max_length=10, db_column="legacy")),
+            ],
+        )
+    )
+    return state
+
+
+@pytest.mark.parametrize(
+    ("operation", "phase"),
+    [
+        (migrations.AddField("item", "size", models.IntegerField(null=True)), "pre"),
+        (migrations.AddField("item", "size", models.IntegerField(db_default=1)), "pre"),
+        (migrations.AddField("item", "size", models.IntegerField(default=1)), "post"),
+        (migrations.AlterField("item", "note", models.TextField()), "post"),
+        (migrations.AlterField("item", "note", models.TextField(null=True, blank=True)), "pre"),
+        (migrations.RemoveField("item", "note"), "post"),
+        (
+            migrations.SeparateDatabaseAndState(
+                state_operations=[migrations.RemoveField("item", "note")]
+            ),
+            "pre",
+        ),
+        (migrations.RenameField("item", "code", "sku"), "pre"),  # db_column kept
+        (migrations.RenameField("item", "note", "remark"), "post"),
+        (migrations.RunSQL("ALTER TABLE shop_item DROP COLUMN note"), "post"),
+        (migrations.RunSQL("ALTER TABLE shop_item ALTER COLUMN note SET NOT NULL"), "post"),
+        (migrations.RunSQL("CREATE INDEX CONCURRENTLY i ON shop_item (note)"), "pre"),
+        (migrations.DeleteModel("item"), "post"),
+    ],
+)
+def test_each_operation_kind_has_its_phase(operation, phase):
+    migration = migrations.Migration("0002_change", "shop")
+    migration.operations = [operation]
+    assert classify(migration, _state()).phase == phase
