@@ -74,6 +74,7 @@ def estimate_json(e: Estimate | None) -> dict[str, Any] | None:
         "rows": e.rows,
         "bytes": e.bytes,
         "seconds": None if e.seconds is None else round(e.seconds, 3),
+        "held_s": None if e.held_s is None else round(e.held_s, 3),
         "rate_source": e.rate_source,
         "writes_per_s": e.writes_per_s,
         "new_table": e.new_table,

@@ -10,10 +10,10 @@ import argparse
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from . import EXIT_ERROR, EXIT_OK, BaseSubcommand
+from .approve import authenticated
 from .progress import StderrProgress
 
 
@@ -25,7 +25,11 @@ class Subcommand(BaseSubcommand):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--database", default="default", help="database alias")
-        parser.add_argument("--as", dest="username", help="who records it (a user name)")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            help="who records it (their password: on a terminal or in DBGOV_APPROVER_PASSWORD)",
+        )
         parser.add_argument(
             "--reason",
             default="adopting dbgov: the applied history is accepted as it is",
@@ -80,15 +84,8 @@ class Subcommand(BaseSubcommand):
         from ..analysis.engine import build_plan
         from ..governance.baseline import record_baseline
 
-        user = None
-        if options["username"]:
-            User = get_user_model()
-            try:
-                user = User._default_manager.get_by_natural_key(options["username"])
-            except User.DoesNotExist:
-                raise CommandError(
-                    f"unknown user {options['username']!r}", returncode=EXIT_ERROR
-                ) from None
+        # Recording as someone needs their proof of identity, as a decision does.
+        user = authenticated(options["username"]) if options["username"] else None
         quiet = options["format"] != "text" or options.get("verbosity", 1) < 1
 
         progress = StderrProgress(self, quiet=quiet)

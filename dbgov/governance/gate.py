@@ -161,30 +161,41 @@ def gate(
     fingerprinter = Fingerprinter(plan)
     items = [(fingerprinter(f), slot(f), str(f.severity)) for f in considered]
     states = states_of(items)
-    ownerless = _ownerless_tasks(plan)
+    owners = _task_owners(plan)
     for f, (fp, _, _) in zip(considered, items, strict=True):
         entry = Blocked(f, states[fp])
-        key = ownerless.get(f.migration_label or "")
-        if key and entry.state.needed:
-            # Nobody is excluded by four eyes on a task without owner: no approval counts.
-            entry.state.discounted += entry.state.approvals
-            entry.state.approvals = []
-            entry.state.task_without_owner = key
+        label = f.migration_label or ""
+        if label in owners and entry.state.needed:
+            key, owner_id = owners[label]
+            st = entry.state
+            if owner_id is None:
+                # Nobody is excluded by four eyes on a task without owner: none counts.
+                st.discounted += [
+                    dataclasses.replace(a, discounted=_OWNERLESS) for a in st.approvals
+                ]
+                st.approvals = []
+                st.task_without_owner = key
+            else:
+                # The owner of the task the migration file names (whatever task the
+                # stored request points at) never counts.
+                own = [a for a in st.approvals if a.reviewer_id == owner_id]
+                st.discounted += [dataclasses.replace(a, discounted=_OWNER) for a in own]
+                st.approvals = [a for a in st.approvals if a.reviewer_id != owner_id]
         (result.passed if entry.state.passes else result.blocked).append(entry)
     return result
 
 
-def _ownerless_tasks(plan: am.Plan) -> dict[str, str]:
-    """Migration label -> task key, for migrations naming an unknown or owner-less task."""
+_OWNERLESS = "the migration's task is unknown or has no owner"
+_OWNER = "four eyes: the reviewer owns the task the migration names"
+
+
+def _task_owners(plan: am.Plan) -> dict[str, tuple[str, int | None]]:
+    """Migration label -> (task key its file names, that task's owner id or None)."""
     named = {m.label: m.task for m in plan.migrations if m.task}
     if not named:
         return {}
-    owned = set(
-        Task.objects.filter(key__in=set(named.values()), owner__isnull=False).values_list(
-            "key", flat=True
-        )
-    )
-    return {label: key for label, key in named.items() if key not in owned}
+    owner_of = dict(Task.objects.filter(key__in=set(named.values())).values_list("key", "owner_id"))
+    return {label: (key, owner_of.get(key)) for label, key in named.items()}
 
 
 @dataclass

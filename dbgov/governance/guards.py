@@ -71,6 +71,28 @@ $$;
 """
 
 
+# The columns of an approval request that may change (its status moves; a plan or task
+# created later is linked); everything else records the finding reviewers decided on.
+REQUEST_MUTABLE = ("status", "updated_at", "plan_id", "task_id")
+
+_REQUEST_GUARD = """
+CREATE OR REPLACE FUNCTION dbgov_guard_request() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'dbgov: cannot delete rows of dbgov_approvalrequest: requests are kept'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF (to_jsonb(NEW) - ARRAY[{mutable}]) IS DISTINCT FROM (to_jsonb(OLD) - ARRAY[{mutable}]) THEN
+        RAISE EXCEPTION 'dbgov: cannot update rows of dbgov_approvalrequest: the finding request % records is frozen', OLD.id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+"""
+
+
 def install_sql() -> str:
     parts = [_FUNCTIONS]
     for table in APPEND_ONLY_TABLES:
@@ -83,6 +105,13 @@ def install_sql() -> str:
         "CREATE TRIGGER dbgov_guard_four_eyes BEFORE INSERT ON dbgov_approval "
         "FOR EACH ROW EXECUTE FUNCTION dbgov_guard_four_eyes();\n"
         "ALTER TABLE dbgov_approval ENABLE ALWAYS TRIGGER dbgov_guard_four_eyes;"
+    )
+    mutable = ", ".join(f"'{c}'" for c in REQUEST_MUTABLE)
+    parts.append(_REQUEST_GUARD.replace("{mutable}", mutable))
+    parts.append(
+        "CREATE TRIGGER dbgov_guard_request BEFORE UPDATE OR DELETE ON dbgov_approvalrequest "
+        "FOR EACH ROW EXECUTE FUNCTION dbgov_guard_request();\n"
+        "ALTER TABLE dbgov_approvalrequest ENABLE ALWAYS TRIGGER dbgov_guard_request;"
     )
     parts.append(
         "CREATE TRIGGER dbgov_guard_chain_head BEFORE UPDATE OR DELETE ON dbgov_chainhead "
@@ -97,6 +126,8 @@ def uninstall_sql() -> str:
     parts += [
         "DROP TRIGGER IF EXISTS dbgov_guard_four_eyes ON dbgov_approval;",
         "DROP TRIGGER IF EXISTS dbgov_guard_chain_head ON dbgov_chainhead;",
+        "DROP TRIGGER IF EXISTS dbgov_guard_request ON dbgov_approvalrequest;",
+        "DROP FUNCTION IF EXISTS dbgov_guard_request();",
         "DROP FUNCTION IF EXISTS dbgov_guard_append_only();",
         "DROP FUNCTION IF EXISTS dbgov_guard_four_eyes();",
         "DROP FUNCTION IF EXISTS dbgov_guard_chain_head();",

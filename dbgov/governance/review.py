@@ -39,6 +39,7 @@ class DecisionInfo:
     fingerprint: str
     # Why the gate does not count this approval ("" when it counts).
     discounted: str = ""
+    reviewer_id: int | None = None
 
     @classmethod
     def of(cls, a: Approval, discounted: str = "") -> DecisionInfo:
@@ -50,6 +51,7 @@ class DecisionInfo:
             at=a.created_at.isoformat(),
             fingerprint=a.fingerprint,
             discounted=discounted,
+            reviewer_id=a.reviewer_id,
         )
 
 

@@ -27,10 +27,16 @@ def migration_lock(alias: str, key: int, *, waiting: Callable[[str], None]) -> I
     When another run holds it, ``waiting`` is told who (pid, application, since when) and
     this run waits for it without a timeout: the other run's migrations come first.
     """
+    from django.core.management.base import CommandError
+
+    from ..sandbox import SandboxError
     from ..sandbox.server import ServerAccess
 
     dbname = connections[alias].settings_dict["NAME"]
-    conn = ServerAccess.from_alias(alias).connect(dbname, application_name="dbgov migrate")
+    try:
+        conn = ServerAccess.from_alias(alias).connect(dbname, application_name="dbgov migrate")
+    except SandboxError as exc:
+        raise CommandError(f"dbgov: migrate: {exc}", returncode=2) from exc
     try:
         conn.execute("SET lock_timeout = 0")
         conn.execute("SET statement_timeout = 0")

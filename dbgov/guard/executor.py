@@ -66,6 +66,8 @@ class _StatementRetry:
                 if sqlstate(exc) != LOCK_NOT_AVAILABLE:
                     raise
                 if retry >= self.policy.retries:
+                    # Leave no INVALID index behind: the next run starts clean.
+                    self.executor.drop_invalid_index(sql)
                     raise LockRetriesExhausted(sql, retry) from exc
                 retry += 1
                 dropped = self.executor.drop_invalid_index(sql)

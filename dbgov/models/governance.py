@@ -9,7 +9,10 @@ services in ``dbgov.governance`` only explain what the database already refuses:
   UPDATE, no DELETE).
 - ``ApprovalRequest.status`` moves only along legal transitions (FSM), its other
   columns are frozen, and requests are never deleted.
-- Nobody records a decision on a request of their own task or plan (four eyes).
+- Nobody records a decision on a request of their own task, plan or migration (four
+  eyes; the `dbgov_guard_*` triggers of dbgov.governance.guards hold even when
+  `pgtrigger.ignore` is set). Approvals, audit events and ledger rows are signed and
+  chained (dbgov.models.integrity).
 """
 
 from __future__ import annotations

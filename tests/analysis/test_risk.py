@@ -94,6 +94,10 @@ def test_same_type_change_info_on_an_empty_table_plan_on_ten_million_rows(ledger
     index = _finding(big_plan, "create-index-not-concurrently")
     assert index.severity == Severity.CARE  # SHARE: ~7 s of blocked writes
     assert "during which every write waits" in index.message
+    # atomic: the rewrite's ACCESS EXCLUSIVE stays held through the index build
+    assert index.estimate is not None and index.estimate.seconds
+    assert big.estimate.held_s == pytest.approx(big.estimate.seconds + index.estimate.seconds)
+    assert "until the migration commits" in big.message
     # the same fingerprint: approvals follow the file, the severity follows the size
     assert big.rule_id == small.rule_id and big.operation_index == small.operation_index
 
@@ -206,3 +210,21 @@ def test_a_medium_table_needs_care_and_the_review_page_shows_it_in_a_browser(
     assert any("indexes shop_ledger (200K rows" in t for t in texts), texts
     assert estimates.first.is_visible()
     page.screenshot(path=screenshot_dir / "risk_review.png", full_page=True)
+
+
+def test_the_throughput_line_is_fitted_from_running_sums():
+    from dbgov.analysis.risk.estimates import RateSums, fit_rate
+
+    sums = RateSums()
+    for work in (1e5, 1e6, 1e7):  # 20 ms overhead + 2M units/s
+        sums.add(work, 0.02 + work / 2e6)
+    rate = fit_rate("index", sums, source="test")
+    assert rate is not None
+    assert rate.per_s == pytest.approx(2e6) and rate.overhead_s == pytest.approx(0.02)
+    assert rate.seconds(4e6) == pytest.approx(2.02)
+
+    one = RateSums()
+    one.add(1e6, 0.5)
+    single = fit_rate("index", one, source="test")
+    assert single is not None and (single.per_s, single.overhead_s) == (2e6, 0.0)
+    assert fit_rate("index", RateSums(), source="test") is None

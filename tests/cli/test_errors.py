@@ -48,7 +48,7 @@ COMMANDS: dict[str, list[str]] = {
     "seed": ["dbgov", "seed", "--status"],
     "tasks": ["dbgov", "tasks"],
     "verify": ["dbgov", "verify"],
-    "migrate": ["migrate", "--plan"],
+    "migrate": ["migrate"],  # gated: DBGOV_ENFORCE_ON_MIGRATE=1 below
 }
 
 NO_MIGRATIONS = {
@@ -141,6 +141,7 @@ def _env(root: Path, bad: str) -> tuple[dict[str, str], list[str]]:
         "DATABASE_URL": url,
         "PYTHONPATH": os.pathsep.join([str(root), str(settings.BASE_DIR)]),
         "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DBGOV_ENFORCE_ON_MIGRATE": "1",  # the demo project's switch for the gate
     }
     env.pop("DBGOV_SANDBOX_URL", None)
     extra: list[str] = []

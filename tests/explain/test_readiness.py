@@ -99,3 +99,43 @@ def test_rehearse_buttons_show_only_when_rehearsal_is_ready(
         assert response.status_code == 200
         assert '<li class="error">No Celery app is configured' in response.content.decode()
         assert not ExplainRun.objects.exists()
+
+
+def _login(page: Any, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rehearse_button_in_a_browser_per_user_and_configuration(
+    page: Any, live_server: Any, admin_user: Any, request: pytest.FixtureRequest
+) -> None:
+    """A real browser: the button shows to a user who may rehearse when rehearsal is
+    ready; never to a user without the permission; to nobody without a Celery app."""
+    from django.contrib.auth.models import User
+
+    from dbgov.governance.roles import ensure_developer_group
+
+    developer = User.objects.create_user("dev", password="dev-pass", is_staff=True)
+    developer.groups.add(ensure_developer_group())
+    assert not developer.has_perm("dbgov.rehearse_task")
+    task = Task.objects.create(key="T-021", title="orders", owner=developer)
+    url = f"{live_server.url}/admin/dbgov/task/{task.pk}/change/"
+    button = page.get_by_role("button", name="Rehearse")
+
+    _login(page, live_server.url, "admin", "password")
+    page.goto(url)
+    assert button.count() == 1
+    page.context.clear_cookies()
+
+    _login(page, live_server.url, "dev", "dev-pass")
+    page.goto(url)
+    assert page.locator("#content").count() == 1 and button.count() == 0
+    page.context.clear_cookies()
+
+    request.getfixturevalue("no_celery_app")
+    _login(page, live_server.url, "admin", "password")
+    page.goto(url)
+    assert page.locator("#content").count() == 1 and button.count() == 0

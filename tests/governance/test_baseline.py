@@ -94,3 +94,18 @@ def test_the_baseline_is_append_only_and_its_chain_detects_tampering(history: st
         call_command("dbgov", "baseline", "--status", stdout=io.StringIO())
     assert raised.value.returncode == 2
     assert f"hash chain is broken at row {row.pk}" in str(raised.value)
+
+
+def test_recording_as_someone_needs_their_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("alice", password="alice-pass")
+    monkeypatch.delenv("DBGOV_APPROVER_PASSWORD", raising=False)
+    with pytest.raises(CommandError) as raised:
+        call_command("dbgov", "baseline", "--as", "alice", stdout=io.StringIO())
+    assert raised.value.returncode == 2
+    assert "give alice's password" in str(raised.value)
+    monkeypatch.setenv("DBGOV_APPROVER_PASSWORD", "wrong")
+    with pytest.raises(CommandError, match="wrong password"):
+        call_command("dbgov", "baseline", "--as", "alice", stdout=io.StringIO())
+    assert not BaselineFinding.objects.exists()

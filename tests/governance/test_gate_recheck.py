@@ -237,3 +237,28 @@ def test_makemigrations_records_its_author(users: dict[str, Any], tmp_path: Path
     record_makemigrations_author("shop", "0077_new", user=users["dev"])
     (author,) = MigrationAuthor.objects.filter(name="0077_new")
     assert (author.user, author.source) == (users["dev"], "makemigrations")
+
+
+def test_moving_a_request_to_another_task_does_not_let_the_owner_approve(
+    t021_plan: am.Plan, users: dict[str, Any], tasks: Any
+) -> None:
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    services.save_plan(t021_plan)
+    r = request_for("fk-cascade")  # T-021 (its migration file says so), owned by dev
+    users["dev"].groups.add(Group.objects.get(name="DBA"))  # dev may now approve others'
+    other = Task.objects.create(key="T-500", title="someone else's", owner=users["dba2"])
+    with connection.cursor() as cursor:  # the request's task is not a frozen column
+        cursor.execute(
+            "UPDATE dbgov_approvalrequest SET task_id = %s WHERE id = %s", [other.pk, r.pk]
+        )
+    from django.contrib.auth.models import User
+
+    dev = User.objects.get(pk=users["dev"].pk)  # fresh permission cache
+    services.approve(r.pk, user=dev, reason="not mine any more")
+    state = fk_state(t021_plan)
+    assert not state.passes
+    assert state.discounted[0].discounted == (
+        "four eyes: the reviewer owns the task the migration names"
+    )

@@ -216,3 +216,47 @@ def test_non_atomic_concurrent_index_retried_per_statement_invalid_index_dropped
             " WHERE i.indrelid = 'shop_ledger'::regclass ORDER BY 1"
         ).fetchall()
     assert rows == [("shop_ledger_amount", True), ("shop_ledger_pkey", True)]
+
+
+def test_non_atomic_statement_gives_up_cleanly_and_leaves_no_invalid_index(
+    scratch_db, shop_migrations
+):
+    shop_migrations("tests.guard.concurrent_index")
+    call_command("migrate", "shop", "0001", database=scratch_db, verbosity=0)
+    holder = LockHolder(scratch_db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    holder.conn.execute("SELECT count(*) FROM django_migrations")
+    try:
+        with (
+            override_settings(DBGOV={**settings.DBGOV, **FAST, "MIGRATE_RETRIES": 1}),
+            pytest.raises(CommandError) as failed,
+        ):
+            _migrate(scratch_db)
+    finally:
+        holder.release()
+    assert failed.value.returncode == 2
+    assert "gave up after 1 retries" in str(failed.value)
+    assert "This migration is not atomic" in str(failed.value)
+    with _connect(scratch_db) as conn:
+        indexes = conn.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = 'shop_ledger'::regclass ORDER BY 1"
+        ).fetchall()
+        recorded = conn.execute(
+            "SELECT 1 FROM django_migrations WHERE app = 'shop' AND name = '0002_concurrent'"
+        ).fetchone()
+    assert indexes == [("shop_ledger_pkey",)] and recorded is None
+    _migrate(scratch_db)  # the lock is free: the next run applies it
+    assert AuditEvent.objects.filter(action="migrate.gave-up").count() == 1
+
+
+def test_an_unreachable_database_is_one_message_and_exit_2(scratch_db):
+    connections.settings[scratch_db]["PORT"] = 1  # nothing listens there
+    connections[scratch_db].close()
+    try:
+        with pytest.raises(CommandError) as failed:
+            _migrate(scratch_db)
+    finally:
+        connections.settings[scratch_db]["PORT"] = connections.settings["default"]["PORT"]
+    assert failed.value.returncode == 2
+    message = str(failed.value)
+    assert "scratch" in message and "\n" not in message  # one line naming the database

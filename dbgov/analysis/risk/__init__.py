@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ..model import Plan
+from ..model import Migration, Plan
 from .estimates import DEFAULT_RATES, KINDS, UNITS, Estimate, Rate, estimate_statement
 from .regrade import DEFAULT_THRESHOLDS, SIZED_RULES, describe, regrade
 from .stats import TableStats, TargetStatistics, read_statistics
@@ -82,9 +82,13 @@ def attach_estimates(
                         found, rehearsed_s=measured.seconds, rehearsed_rows=measured.rows
                     )
                 statement.estimate = found
-                by_sql[(migration.app_label, migration.name, operation.index, statement.sql)] = (
-                    found
-                )
+        if migration.atomic:
+            _held_until_commit(migration)
+        for operation in migration.operations:
+            for statement in operation.statements:
+                if statement.estimate is not None:
+                    key = (migration.app_label, migration.name, operation.index, statement.sql)
+                    by_sql[key] = statement.estimate
     if not regrade_findings:
         return
     for finding in plan.findings:
@@ -99,6 +103,20 @@ def attach_estimates(
         estimate = by_sql.get(key)
         if estimate is not None:
             regrade(finding, estimate, thresholds)
+
+
+def _held_until_commit(migration: Migration) -> None:
+    """In an atomic migration a lock is held until COMMIT: through every later
+    statement's work too (an index built after ALTER TABLE keeps ACCESS EXCLUSIVE)."""
+    remaining = 0.0
+    for _, statement in reversed(migration.statements_in_order()):
+        e = statement.estimate
+        if e is None or e.kind == "lock" or e.seconds is None:
+            continue
+        later = remaining
+        remaining += e.seconds
+        if later > 0.001:
+            statement.estimate = replace(e, held_s=remaining)
 
 
 def attach_risk(plan: Plan, statistics: TargetStatistics | None) -> None:

@@ -124,13 +124,19 @@ class Estimate:
     new_table: bool = False
     # The table is not on the target (yet): an earlier migration of the plan creates it.
     absent: bool = False
+    # In an atomic migration: how long its lock stays held, through the work of every
+    # later statement until COMMIT (None: no later work, or not atomic).
+    held_s: float | None = None
     # The same statement's duration on the staging copy in the last rehearsal.
     rehearsed_s: float | None = None
     rehearsed_rows: int | None = None
 
     @property
-    def known(self) -> bool:
-        return self.seconds is not None
+    def lock_s(self) -> float | None:
+        """How long its lock is held: its own work, or until COMMIT when longer."""
+        if self.seconds is None:
+            return None
+        return max(self.seconds, self.held_s or 0.0)
 
 
 def kind_of(facts: StatementFacts, rewrites: bool, scans: bool) -> str | None:

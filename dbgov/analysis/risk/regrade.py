@@ -119,6 +119,8 @@ def describe(e: Estimate) -> str:
         return f"{verb} {e.table} under {e.lock.value}: size unknown (no statistics)"
     size = f"{human_rows(e.rows)} rows, {human_bytes(e.bytes or 0)}"
     text = f"{verb} {e.table} ({size}) under {e.lock.value}: about {human_seconds(e.seconds)}"
+    if e.held_s is not None and e.held_s > e.seconds:
+        text += f", held about {human_seconds(e.held_s)} until the migration commits"
     if e.lock.blocks_writes:
         text += f", during which {_waits(e.lock)}"
     if e.rehearsed_s is not None:
@@ -155,7 +157,7 @@ def graded(
     if klass is None:
         return rule_severity
     limits = {**DEFAULT_THRESHOLDS[klass], **thresholds.get(klass, {})}
-    ms = estimate.seconds * 1000
+    ms = (estimate.lock_s or 0.0) * 1000
     if ms >= float(limits["never-without-a-plan"]):
         return Severity.PLAN
     if ms >= float(limits["requires-care"]):

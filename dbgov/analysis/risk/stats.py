@@ -10,9 +10,7 @@ table never vacuumed or analyzed: its row count is then unknown, never guessed.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -59,10 +57,6 @@ class TargetStatistics:
             if t.name == wanted_name and t.schema == wanted_schema:
                 return t
         return None
-
-    def digest(self) -> str:
-        text = json.dumps([asdict(t) for t in self.tables], sort_keys=True, default=str)
-        return hashlib.sha256(f"{self.server}|{text}".encode()).hexdigest()
 
 
 _TABLES = """
