@@ -18,6 +18,11 @@ from .common import RULE_APPLIED_CHANGED, RULE_APPLIED_MISSING
 from .fingerprints import display_path, file_sha256, migration_file
 
 
+def table_exists(model: Any, database: str) -> bool:
+    """Whether ``model``'s table exists on ``database`` (a catalog read)."""
+    return model._meta.db_table in connections[database].introspection.table_names()
+
+
 def installed(database: str = "default") -> bool:
     """Whether dbgov's governance tables exist on ``database``.
 
@@ -25,7 +30,7 @@ def installed(database: str = "default") -> bool:
     otherwise tell the user to migrate a database it cannot reach.
     """
     try:
-        return ApprovalRequest._meta.db_table in connections[database].introspection.table_names()
+        return table_exists(ApprovalRequest, database)
     except OperationalError as exc:
         raise AnalysisError(
             f"database {database!r} does not answer: {' '.join(str(exc).split())}"
@@ -81,7 +86,7 @@ def integrity_findings(database: str = "default", plan: am.Plan | None = None) -
     disk = loader.disk_migrations
     replaced = {key for m in disk.values() for key in (m.replaces or [])}
     latest: dict[tuple[str, str], Ledger] = {}
-    if Ledger._meta.db_table in connection.introspection.table_names():
+    if table_exists(Ledger, database):
         from .integrity import signature_ok, signing_keys
 
         keys = dict(signing_keys())

@@ -6,7 +6,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.apps import AppConfig
-from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
@@ -15,10 +14,6 @@ from dbgov.models import Ledger
 # Set while dbgov's migrate runs: its executor callback records the ledger (every app,
 # with or without models), so post_migrate does not record it a second time.
 ledger_by_executor: ContextVar[bool] = ContextVar("dbgov_ledger_by_executor", default=False)
-
-
-def _installed(using: str) -> bool:
-    return Ledger._meta.db_table in connections[using].introspection.table_names()
 
 
 @receiver(post_migrate, dispatch_uid="dbgov.governance.ledger")
@@ -30,7 +25,9 @@ def record_applied_migrations(
     post_migrate is sent once per app with the whole plan; each call records the
     migrations of its own app, so every migration is recorded exactly once.
     """
-    if not plan or not _installed(using):
+    from .ledger import table_exists
+
+    if not plan or not table_exists(Ledger, using):
         return
     from .services import record_ledger, refresh_task_statuses
 
@@ -45,7 +42,9 @@ def record_applied_migrations(
 @receiver(post_migrate, dispatch_uid="dbgov.governance.dba_group")
 def create_dba_group(sender: AppConfig, *, using: str = "default", **kwargs: Any) -> None:
     """The DBA and developer groups exist once dbgov's tables and permissions do."""
-    if sender.label != "dbgov" or not _installed(using):
+    from .ledger import table_exists
+
+    if sender.label != "dbgov" or not table_exists(Ledger, using):
         return
     from .roles import ensure_dba_group, ensure_developer_group
 
